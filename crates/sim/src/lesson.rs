@@ -1,0 +1,462 @@
+//! Guided lessons as data: a TOML file with a scenario and narrated steps. The format is
+//! documented for authors in `docs/LESSONS.md`; this module parses and validates it.
+//!
+//! A step positions the run: it may change the scenario's configuration (`set`), add
+//! interventions (`actions`, accumulated over the steps so far), and say where the cursor
+//! goes (`until`). It can end with a challenge: a predicate over the learner's run.
+//!
+//! Errors carry a 1-based line number: TOML syntax errors from the parser's span, other
+//! errors from the line of the step (or table) they concern.
+
+use crate::engine::{Action, Engine, Intervention};
+use crate::models::replication::{self, analysis, Node, ReplicationScenario, Request};
+use crate::network::Latency;
+use crate::Time;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A lesson file, parsed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Lesson {
+    /// URL slug, e.g. `"replication-lag"` (lowercase letters, digits, `-`).
+    pub id: String,
+    pub title: String,
+    /// One sentence for the lesson list.
+    pub summary: String,
+    /// The model; only `"replication"` exists so far.
+    pub model: String,
+    /// Reading order on the home page (ascending).
+    #[serde(default)]
+    pub order: u32,
+    /// The model's scenario (for `replication`: [`ReplicationScenario`]), plus `actions`:
+    /// interventions every step starts from.
+    pub scenario: toml::Table,
+    #[serde(rename = "step")]
+    pub steps: Vec<Step>,
+}
+
+/// One narrated step.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    pub title: String,
+    /// Markdown narration: what to notice.
+    pub text: String,
+    /// Changes to the scenario from this step on (e.g. `{ mode = "sync" }`).
+    #[serde(default)]
+    pub set: Option<toml::Table>,
+    /// Drop the interventions earlier steps added (keeps the scenario's own `actions`).
+    #[serde(default)]
+    pub clear_actions: bool,
+    /// Interventions added from this step on.
+    #[serde(default)]
+    pub actions: Vec<TimedAction>,
+    /// Where the run's cursor stands for this step.
+    #[serde(default)]
+    pub until: Until,
+    /// A task the learner solves by experimenting.
+    #[serde(default)]
+    pub challenge: Option<Challenge>,
+}
+
+/// Where a step puts the cursor.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Until {
+    /// Before the first event.
+    Start,
+    /// At the last event.
+    #[default]
+    End,
+    /// At the last event at or before this simulated time (ms).
+    Time(Time),
+    /// At the event where the operation with this label was invoked.
+    Invoked(String),
+    /// At the event where the operation with this label returned.
+    Returned(String),
+}
+
+/// An intervention in a lesson file, with nodes by name.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TimedAction {
+    /// Simulated ms.
+    pub at: Time,
+    #[serde(flatten)]
+    pub action: NamedAction,
+}
+
+/// The interventions a lesson can script.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum NamedAction {
+    Write {
+        client: String,
+        key: String,
+        value: String,
+        #[serde(default)]
+        label: Option<String>,
+    },
+    Read {
+        client: String,
+        replica: String,
+        key: String,
+        #[serde(default)]
+        label: Option<String>,
+    },
+    Crash {
+        node: String,
+    },
+    Restart {
+        node: String,
+    },
+    Partition {
+        groups: Vec<Vec<String>>,
+    },
+    Heal,
+    Cut {
+        a: String,
+        b: String,
+    },
+    Restore {
+        a: String,
+        b: String,
+    },
+    /// Set a link's one-way delay in ms; without `ms`, back to the scenario's latency.
+    Delay {
+        a: String,
+        b: String,
+        #[serde(default)]
+        ms: Option<Time>,
+    },
+    Promote {
+        node: String,
+    },
+}
+
+/// What the learner must make happen.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Challenge {
+    pub goal: Goal,
+    /// For `stale-read`: whose read must be stale (any client when absent).
+    #[serde(default)]
+    pub client: Option<String>,
+    /// Shown when the learner asks for a hint.
+    #[serde(default)]
+    pub hint: Option<String>,
+}
+
+/// Challenge goals, checked live on the learner's run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Goal {
+    /// A stale read happened.
+    StaleRead,
+    /// An acknowledged write was lost.
+    LostWrite,
+}
+
+/// A lesson error with its 1-based line (0 when unknown).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LessonError {
+    pub line: usize,
+    pub message: String,
+}
+
+impl fmt::Display for LessonError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line > 0 {
+            write!(f, "line {}: {}", self.line, self.message)
+        } else {
+            f.write_str(&self.message)
+        }
+    }
+}
+
+impl std::error::Error for LessonError {}
+
+/// What a step resolves to: the scenario, the interventions and the cursor.
+#[derive(Clone, Debug)]
+pub struct StepRun {
+    pub scenario: ReplicationScenario,
+    pub interventions: Vec<Intervention<Node>>,
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+/// The line of the `n`-th `[[step]]` header (0-based), or 0.
+fn step_line(text: &str, n: usize) -> usize {
+    let mut seen = 0;
+    for (i, l) in text.lines().enumerate() {
+        if l.trim_start().starts_with("[[step]]") {
+            if seen == n {
+                return i + 1;
+            }
+            seen += 1;
+        }
+    }
+    0
+}
+
+fn scenario_line(text: &str) -> usize {
+    text.lines()
+        .position(|l| l.trim_start().starts_with("[scenario]"))
+        .map_or(0, |i| i + 1)
+}
+
+impl Lesson {
+    /// Parses and validates a lesson file: syntax, fields, node names, labels, and that
+    /// every step's run can be built and its `until` is reached.
+    pub fn parse(text: &str) -> Result<Lesson, LessonError> {
+        let lesson: Lesson = toml::from_str(text).map_err(|e| LessonError {
+            line: e.span().map_or(0, |s| line_of(text, s.start)),
+            message: e.message().to_string(),
+        })?;
+        lesson.validate(text)?;
+        Ok(lesson)
+    }
+
+    fn validate(&self, text: &str) -> Result<(), LessonError> {
+        let at = |line: usize, message: String| LessonError { line, message };
+        if self.id.is_empty()
+            || !self
+                .id
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        {
+            return Err(at(
+                1,
+                format!(
+                    "id \"{}\" must be lowercase letters, digits and '-'",
+                    self.id
+                ),
+            ));
+        }
+        if self.model != "replication" {
+            return Err(at(
+                1,
+                format!(
+                    "unknown model \"{}\": the models are: replication",
+                    self.model
+                ),
+            ));
+        }
+        if self.steps.is_empty() {
+            return Err(at(0, "a lesson needs at least one [[step]]".into()));
+        }
+        self.base_scenario()
+            .map_err(|m| at(scenario_line(text), m))?;
+        for i in 0..self.steps.len() {
+            let line = step_line(text, i);
+            let step = &self.steps[i];
+            let run = self
+                .run_for_step(i)
+                .map_err(|m| at(line, format!("step {} (\"{}\"): {m}", i + 1, step.title)))?;
+            let engine = Engine::new(
+                run.scenario.setup().map_err(|m| at(line, m))?,
+                run.interventions.clone(),
+            );
+            self.cursor_for_step(i, &engine)
+                .map_err(|m| at(line, format!("step {} (\"{}\"): {m}", i + 1, step.title)))?;
+            if let Some(c) = &step.challenge {
+                if let Some(name) = &c.client {
+                    run.scenario
+                        .node(name)
+                        .map_err(|m| at(line, format!("step {} challenge: {m}", i + 1)))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn base_scenario(&self) -> Result<ReplicationScenario, String> {
+        let mut t = self.scenario.clone();
+        t.remove("actions");
+        let s: ReplicationScenario = t
+            .try_into()
+            .map_err(|e: toml::de::Error| format!("[scenario]: {}", e.message()))?;
+        s.setup()?;
+        Ok(s)
+    }
+
+    fn base_actions(&self) -> Result<Vec<TimedAction>, String> {
+        match self.scenario.get("actions") {
+            None => Ok(Vec::new()),
+            Some(v) => v
+                .clone()
+                .try_into()
+                .map_err(|e: toml::de::Error| format!("[scenario] actions: {}", e.message())),
+        }
+    }
+
+    /// The scenario and interventions of step `i` (0-based).
+    pub fn run_for_step(&self, i: usize) -> Result<StepRun, String> {
+        let mut table = self.scenario.clone();
+        table.remove("actions");
+        let mut actions = self.base_actions()?;
+        for step in &self.steps[..=i.min(self.steps.len() - 1)] {
+            if let Some(set) = &step.set {
+                for (k, v) in set {
+                    table.insert(k.clone(), v.clone());
+                }
+            }
+            if step.clear_actions {
+                actions = self.base_actions()?;
+            }
+            actions.extend(step.actions.iter().cloned());
+        }
+        let scenario: ReplicationScenario = table
+            .try_into()
+            .map_err(|e: toml::de::Error| e.message().to_string())?;
+        scenario.setup()?;
+        let interventions = actions
+            .iter()
+            .map(|a| resolve(&scenario, a))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(StepRun {
+            scenario,
+            interventions,
+        })
+    }
+
+    /// The cursor (trace step; `None` = before the first event) for step `i` on `engine`.
+    pub fn cursor_for_step(
+        &self,
+        i: usize,
+        engine: &Engine<Node>,
+    ) -> Result<Option<usize>, String> {
+        let trace = engine.trace();
+        let last = trace.len().checked_sub(1);
+        match &self.steps[i].until {
+            Until::Start => Ok(None),
+            Until::End => Ok(last),
+            Until::Time(t) => Ok(trace.iter().rposition(|e| e.time <= *t)),
+            Until::Invoked(label) => trace
+                .iter()
+                .position(|e| matches!(&e.kind, crate::EventKind::Invoke { label: Some(l), .. } if l == label))
+                .map(Some)
+                .ok_or_else(|| format!("until: no operation labelled \"{label}\" is invoked in this run")),
+            Until::Returned(label) => {
+                let op = trace.iter().find_map(|e| match &e.kind {
+                    crate::EventKind::Invoke { op, label: Some(l), .. } if l == label => Some(*op),
+                    _ => None,
+                });
+                let op = op.ok_or_else(|| format!("until: no operation labelled \"{label}\" is invoked in this run"))?;
+                trace
+                    .iter()
+                    .position(|e| e.returned.iter().any(|(o, _)| *o == op))
+                    .map(Some)
+                    .ok_or_else(|| format!("until: the operation labelled \"{label}\" never returns in this run"))
+            }
+        }
+    }
+
+    /// Whether a challenge is met by `engine`'s run (evaluated over the whole trace).
+    pub fn challenge_met(
+        challenge: &Challenge,
+        scenario: &ReplicationScenario,
+        engine: &Engine<Node>,
+    ) -> bool {
+        let a = analysis::analyze(engine, engine.trace().len().checked_sub(1));
+        match challenge.goal {
+            Goal::StaleRead => {
+                let who = challenge
+                    .client
+                    .as_deref()
+                    .and_then(|n| scenario.node(n).ok());
+                a.stale_reads().any(|r| who.is_none_or(|w| r.client == w))
+            }
+            Goal::LostWrite => !a.lost_writes.is_empty(),
+        }
+    }
+}
+
+/// Turns a named action into an intervention of `scenario`'s run.
+pub fn resolve(
+    scenario: &ReplicationScenario,
+    a: &TimedAction,
+) -> Result<Intervention<Node>, String> {
+    let n = |name: &str| scenario.node(name);
+    let server = |name: &str| -> Result<usize, String> {
+        let id = n(name)?;
+        if id > scenario.followers.len() {
+            return Err(format!("\"{name}\" is a client, not a replica"));
+        }
+        Ok(id)
+    };
+    let client = |name: &str| -> Result<usize, String> {
+        let id = n(name)?;
+        if id <= scenario.followers.len() {
+            return Err(format!("\"{name}\" is a replica, not a client"));
+        }
+        Ok(id)
+    };
+    let action = match &a.action {
+        NamedAction::Write {
+            client: c,
+            key,
+            value,
+            label,
+        } => Action::Request {
+            client: client(c)?,
+            request: Request::Write {
+                key: key.clone(),
+                value: value.clone(),
+            },
+            label: label.clone(),
+        },
+        NamedAction::Read {
+            client: c,
+            replica,
+            key,
+            label,
+        } => Action::Request {
+            client: client(c)?,
+            request: Request::Read {
+                key: key.clone(),
+                replica: server(replica)?,
+            },
+            label: label.clone(),
+        },
+        NamedAction::Crash { node } => Action::Crash { node: n(node)? },
+        NamedAction::Restart { node } => Action::Restart { node: n(node)? },
+        NamedAction::Partition { groups } => Action::Partition {
+            groups: groups
+                .iter()
+                .map(|g| g.iter().map(|x| n(x)).collect::<Result<Vec<_>, _>>())
+                .collect::<Result<Vec<_>, _>>()?,
+        },
+        NamedAction::Heal => Action::Heal,
+        NamedAction::Cut { a: x, b: y } => Action::CutLink { a: n(x)?, b: n(y)? },
+        NamedAction::Restore { a: x, b: y } => Action::RestoreLink { a: n(x)?, b: n(y)? },
+        NamedAction::Delay { a: x, b: y, ms } => Action::SetLinkDelay {
+            a: n(x)?,
+            b: n(y)?,
+            latency: ms.map(Latency::fixed),
+        },
+        NamedAction::Promote { node } => Action::Command {
+            node: server(node)?,
+            command: replication::Command::Promote,
+        },
+    };
+    Ok(Intervention::new(a.at, action))
+}
+
+/// The built-in lessons' sources, `(file name, text)`, in reading order.
+pub const BUILT_IN: &[(&str, &str)] = &[(
+    "replication-lag.toml",
+    include_str!("../../../lessons/replication-lag.toml"),
+)];
+
+/// Parses the built-in lessons (sorted by `order`). They are validated by tests.
+pub fn built_in() -> Vec<Lesson> {
+    let mut v: Vec<Lesson> = BUILT_IN
+        .iter()
+        .filter_map(|(_, t)| Lesson::parse(t).ok())
+        .collect();
+    v.sort_by_key(|l| l.order);
+    v
+}

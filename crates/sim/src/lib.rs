@@ -1,0 +1,51 @@
+//! # distlab-sim — the engine behind Distlab
+//!
+//! A deterministic discrete-event simulator for distributed protocols. Protocols are pure
+//! state machines ([`Protocol`]): they receive a message, a timer, a client request or an
+//! operator command and return effects through a [`Ctx`]; they never see time, the network
+//! or the UI. The [`Engine`] owns simulated time (milliseconds), the [`network`] (latency,
+//! loss, partitions, FIFO links), crashes and restarts, and records everything in a
+//! [`Trace`]. A run is a [`Setup`] (model, parameters, seed) plus a list of
+//! [`Intervention`]s; the same run always yields a byte-identical trace.
+//!
+//! Modules:
+//! - [`engine`]: the simulator, interventions, checkpoints and replay.
+//! - [`network`]: latency distributions, loss, partitions, cut links.
+//! - [`trace`]: the recorded events of a run.
+//! - [`diagram`]: a model-independent view of a trace for space-time diagrams.
+//! - [`models`]: the protocols (single-leader replication, ...).
+//! - [`lesson`]: guided lessons as data files, and their validation.
+
+pub mod diagram;
+pub mod engine;
+pub mod lesson;
+pub mod models;
+pub mod network;
+pub mod trace;
+
+pub use engine::{Action, Ctx, Engine, Intervention, NodeInfo, NodeRole, Protocol, Setup, World};
+pub use network::{Latency, NetworkConfig};
+pub use trace::{DropReason, Event, EventKind, Trace};
+
+/// Index of a node (server or client) in a run: `0..nodes.len()`.
+pub type NodeId = usize;
+/// Simulated time in milliseconds since the start of the run.
+pub type Time = u64;
+/// Identifier of a message, unique within a run, assigned in send order from 0.
+pub type MessageId = u64;
+/// Identifier of a client operation, unique within a run, assigned in invocation order from 0.
+pub type OpId = u64;
+
+/// A short, human-readable description of a value for diagrams and tooltips.
+pub trait Describe {
+    /// A short label, e.g. `"append #3"` for a message or `"leader"` for a node state.
+    fn label(&self) -> String;
+    /// Named facts shown in a tooltip or state panel, in display order.
+    fn fields(&self) -> Vec<(String, String)> {
+        Vec::new()
+    }
+    /// A kind for styling and filtering, e.g. `"append"`, `"ack"`, `"read"`.
+    fn kind(&self) -> &'static str {
+        "message"
+    }
+}

@@ -1,0 +1,3 @@
+//! The protocols Distlab simulates, one module each.
+
+pub mod replication;

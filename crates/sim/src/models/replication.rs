@@ -1,0 +1,1070 @@
+//! Single-leader replication with asynchronous, semi-synchronous or synchronous
+//! acknowledgement (DDIA ch. 5, "Leaders and Followers"; PostgreSQL docs 26.2.8
+//! "Synchronous Replication" for `synchronous_standby_names = 'ANY k (...)'`; MySQL
+//! semi-synchronous replication, `rpl_semi_sync_source_wait_for_replica_count`).
+//!
+//! - Clients send writes to the leader. The leader appends the write to its log (durable)
+//!   and streams the entry to every follower over a FIFO link. A follower appends entries in
+//!   log order and acknowledges its log position.
+//! - The leader acknowledges a write to the client: immediately after appending
+//!   ([`Mode::Async`]); after `k` followers have acknowledged it ([`Mode::SemiSync`]);
+//!   after every follower has ([`Mode::Sync`]).
+//! - Clients read from the replica they choose; any replica answers from its own data, so a
+//!   lagging follower answers with an older value.
+//! - Failover is manual: the operator promotes a follower ([`Command::Promote`]). The new
+//!   leader starts a new generation (an epoch, like a Raft term) and tells everyone; writes
+//!   the old leader acknowledged but the new one never received are lost.
+//! - Durable across a crash: the log, the role, the generation and who the leader is.
+//!   Volatile: the leader's knowledge of follower positions, writes waiting for acks, and
+//!   the retransmission timers. A restarted follower reports its position and catches up.
+//!
+//! Retransmission: when a follower's acknowledged position is behind the leader's log, the
+//! leader resends the missing entries after [`ReplicationScenario::retransmit_ms`], backing
+//! off exponentially (doubling, at most 8×) until the follower catches up — like a
+//! replication connection that reconnects.
+
+use crate::engine::{Ctx, NodeInfo, NodeRole, Protocol, Setup};
+use crate::network::{Latency, LinkLatency, NetworkConfig};
+use crate::{Action, Describe, Intervention, NodeId, OpId, Time};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// When the leader acknowledges a write to the client.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mode {
+    /// Right after appending to its own log; followers catch up later.
+    Async,
+    /// After `k` followers (any `k`, the fastest) have acknowledged the entry.
+    SemiSync { k: usize },
+    /// After every follower has acknowledged the entry.
+    Sync,
+}
+
+impl Mode {
+    /// How many follower acknowledgements a write needs with `followers` followers.
+    pub fn acks_needed(&self, followers: usize) -> usize {
+        match *self {
+            Mode::Async => 0,
+            Mode::SemiSync { k } => k.min(followers),
+            Mode::Sync => followers,
+        }
+    }
+
+    /// The mode in words, e.g. "semi-synchronous (k = 1)".
+    pub fn describe(&self) -> String {
+        match self {
+            Mode::Async => "asynchronous".into(),
+            Mode::SemiSync { k } => format!("semi-synchronous (k = {k})"),
+            Mode::Sync => "synchronous".into(),
+        }
+    }
+}
+
+/// A version of a value: the log position of the write that produced it, and the leader
+/// generation that wrote it. Ordered by generation, then index. `(0, 0)` is "never written".
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Version {
+    pub generation: u64,
+    pub index: u64,
+}
+
+/// One log entry: a client's write.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    /// Log position, from 1.
+    pub index: u64,
+    /// Generation of the leader that appended it.
+    pub generation: u64,
+    /// The client operation that wrote it.
+    pub op: OpId,
+    pub key: String,
+    pub value: String,
+}
+
+impl Entry {
+    pub fn version(&self) -> Version {
+        Version {
+            generation: self.generation,
+            index: self.index,
+        }
+    }
+}
+
+/// Messages between clients and replicas.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum Msg {
+    /// Client → leader: write `value` to `key`.
+    Write {
+        op: OpId,
+        key: String,
+        value: String,
+    },
+    /// Leader → client: the write is acknowledged at `version`.
+    WriteOk { op: OpId, version: Version },
+    /// Replica → client: I am not the leader; `leader` is.
+    Redirect { op: OpId, leader: NodeId },
+    /// Client → replica: read `key`.
+    Read { op: OpId, key: String },
+    /// Replica → client: the value of the key (None: never written), its version, and the
+    /// replica's log position when it answered.
+    ReadOk {
+        op: OpId,
+        value: Option<String>,
+        version: Version,
+        position: u64,
+    },
+    /// Leader → follower: log entries from `entries[0].index` on (empty: a probe).
+    Append {
+        generation: u64,
+        entries: Vec<Entry>,
+    },
+    /// Follower → leader: my log holds everything up to `position`; `resend` asks for
+    /// what follows (after a gap, a restart, or a probe).
+    Ack {
+        generation: u64,
+        position: u64,
+        resend: bool,
+    },
+    /// Node `leader` leads `generation`; its log had `fork` entries when it was promoted.
+    NewLeader {
+        generation: u64,
+        leader: NodeId,
+        fork: u64,
+    },
+}
+
+impl Describe for Msg {
+    fn label(&self) -> String {
+        match self {
+            Msg::Write { key, value, .. } => format!("write {key}={value}"),
+            Msg::WriteOk { version, .. } => format!("ok @{}", version.index),
+            Msg::Redirect { .. } => "not leader".into(),
+            Msg::Read { key, .. } => format!("read {key}"),
+            Msg::ReadOk { value, .. } => format!("= {}", value.as_deref().unwrap_or("(none)")),
+            Msg::Append { entries, .. } => match (entries.first(), entries.last()) {
+                (Some(a), Some(b)) if a.index == b.index => format!("append #{}", a.index),
+                (Some(a), Some(b)) => format!("append #{}–{}", a.index, b.index),
+                _ => "probe".into(),
+            },
+            Msg::Ack { position, .. } => format!("ack {position}"),
+            Msg::NewLeader { generation, .. } => format!("new leader (gen {generation})"),
+        }
+    }
+
+    fn kind(&self) -> &'static str {
+        match self {
+            Msg::Write { .. } => "write",
+            Msg::WriteOk { .. } => "write-ok",
+            Msg::Redirect { .. } => "redirect",
+            Msg::Read { .. } => "read",
+            Msg::ReadOk { .. } => "read-ok",
+            Msg::Append { .. } => "append",
+            Msg::Ack { .. } => "ack",
+            Msg::NewLeader { .. } => "new-leader",
+        }
+    }
+
+    fn fields(&self) -> Vec<(String, String)> {
+        let mut f = vec![("type".to_string(), self.kind().to_string())];
+        match self {
+            Msg::Write { op, key, value } => {
+                f.push(("op".into(), format!("#{op}")));
+                f.push(("write".into(), format!("{key} = {value}")));
+            }
+            Msg::WriteOk { op, version } => {
+                f.push(("op".into(), format!("#{op}")));
+                f.push(("log index".into(), version.index.to_string()));
+                f.push(("generation".into(), version.generation.to_string()));
+            }
+            Msg::Redirect { leader, .. } => f.push(("leader".into(), format!("node {leader}"))),
+            Msg::Read { op, key } => {
+                f.push(("op".into(), format!("#{op}")));
+                f.push(("key".into(), key.clone()));
+            }
+            Msg::ReadOk {
+                value,
+                version,
+                position,
+                ..
+            } => {
+                f.push((
+                    "value".into(),
+                    value.clone().unwrap_or_else(|| "(none)".into()),
+                ));
+                f.push(("written at index".into(), version.index.to_string()));
+                f.push(("replica position".into(), position.to_string()));
+            }
+            Msg::Append {
+                generation,
+                entries,
+            } => {
+                f.push(("generation".into(), generation.to_string()));
+                for e in entries {
+                    f.push((format!("#{}", e.index), format!("{} = {}", e.key, e.value)));
+                }
+            }
+            Msg::Ack { position, .. } => f.push(("position".into(), position.to_string())),
+            Msg::NewLeader {
+                generation, fork, ..
+            } => {
+                f.push(("generation".into(), generation.to_string()));
+                f.push(("log length at promotion".into(), fork.to_string()));
+            }
+        }
+        f
+    }
+}
+
+/// A client operation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum Request {
+    /// Write `value` to `key` (sent to the leader).
+    Write { key: String, value: String },
+    /// Read `key` from the replica `replica`.
+    Read { key: String, replica: NodeId },
+}
+
+impl Describe for Request {
+    fn label(&self) -> String {
+        match self {
+            Request::Write { key, value } => format!("write {key}={value}"),
+            Request::Read { key, .. } => format!("read {key}"),
+        }
+    }
+    fn kind(&self) -> &'static str {
+        match self {
+            Request::Write { .. } => "write",
+            Request::Read { .. } => "read",
+        }
+    }
+}
+
+/// The result of a client operation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum Response {
+    /// The write was acknowledged at this version.
+    Written { version: Version },
+    /// The read returned this value (None: never written) written at `version`, from a
+    /// replica whose log position was `position`.
+    Value {
+        value: Option<String>,
+        version: Version,
+        position: u64,
+    },
+}
+
+impl Describe for Response {
+    fn label(&self) -> String {
+        match self {
+            Response::Written { version } => format!("ok @{}", version.index),
+            Response::Value { value, .. } => format!("→ {}", value.as_deref().unwrap_or("(none)")),
+        }
+    }
+}
+
+/// Operator commands.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum Command {
+    /// Make this follower the leader (manual failover).
+    Promote,
+}
+
+impl Describe for Command {
+    fn label(&self) -> String {
+        "promote to leader".into()
+    }
+}
+
+/// Timers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum Timer {
+    /// Leader: resend what `follower` has not acknowledged.
+    Retransmit { follower: NodeId },
+}
+
+/// A server's role.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    Leader,
+    Follower,
+}
+
+/// A write waiting at the leader for follower acknowledgements.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pending {
+    pub op: OpId,
+    pub client: NodeId,
+    pub version: Version,
+}
+
+/// A replica.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Server {
+    // configuration
+    servers: Vec<NodeId>,
+    clients: Vec<NodeId>,
+    mode: Mode,
+    retransmit_ms: Time,
+    // durable
+    log: Vec<Entry>,
+    role: Role,
+    generation: u64,
+    leader: NodeId,
+    /// Log length when this node was promoted (entries after it come from its own leadership).
+    fork: u64,
+    // volatile (leader only)
+    acked: BTreeMap<NodeId, u64>,
+    pending: Vec<Pending>,
+    backoff: BTreeMap<NodeId, u32>,
+}
+
+/// A client: knows the leader; remembers its operations in progress.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Client {
+    leader: NodeId,
+    generation: u64,
+    writes: BTreeMap<OpId, (String, String)>,
+}
+
+/// A node of the replication model.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Node {
+    Server(Box<Server>),
+    Client(Client),
+}
+
+/// What the UI sees of a replica.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ServerView {
+    pub role: Role,
+    pub generation: u64,
+    /// Log position: number of entries in the log.
+    pub position: u64,
+    /// Current value and version per key.
+    pub data: BTreeMap<String, (String, Version)>,
+    /// Leader only: each follower's acknowledged position.
+    pub acked: BTreeMap<NodeId, u64>,
+    /// Leader only: writes waiting for follower acknowledgements.
+    pub waiting: Vec<Pending>,
+}
+
+/// What the UI sees of a node.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum View {
+    Server(ServerView),
+    Client { leader: NodeId, in_progress: usize },
+}
+
+impl Describe for View {
+    fn label(&self) -> String {
+        match self {
+            View::Server(s) => format!(
+                "{} @{}",
+                if s.role == Role::Leader {
+                    "leader"
+                } else {
+                    "follower"
+                },
+                s.position
+            ),
+            View::Client { .. } => "client".into(),
+        }
+    }
+    fn fields(&self) -> Vec<(String, String)> {
+        match self {
+            View::Server(s) => {
+                let mut f = vec![
+                    ("role".into(), format!("{:?}", s.role).to_lowercase()),
+                    ("generation".into(), s.generation.to_string()),
+                    ("log position".into(), s.position.to_string()),
+                ];
+                for (k, (v, ver)) in &s.data {
+                    f.push((k.clone(), format!("{v} (index {})", ver.index)));
+                }
+                if !s.waiting.is_empty() {
+                    f.push((
+                        "writes waiting for acks".into(),
+                        s.waiting.len().to_string(),
+                    ));
+                }
+                f
+            }
+            View::Client { in_progress, .. } => {
+                vec![("operations in progress".into(), in_progress.to_string())]
+            }
+        }
+    }
+}
+
+impl Server {
+    fn position(&self) -> u64 {
+        self.log.len() as u64
+    }
+
+    fn followers(&self, me: NodeId) -> impl Iterator<Item = NodeId> + '_ {
+        self.servers.iter().copied().filter(move |s| *s != me)
+    }
+
+    fn value(&self, key: &str) -> (Option<String>, Version) {
+        match self.log.iter().rev().find(|e| e.key == key) {
+            Some(e) => (Some(e.value.clone()), e.version()),
+            None => (None, Version::default()),
+        }
+    }
+
+    /// Sends `follower` everything after its acknowledged position (a probe if nothing).
+    fn replicate_to(&mut self, follower: NodeId, ctx: &mut Ctx<Node>) {
+        let from = self
+            .acked
+            .get(&follower)
+            .copied()
+            .unwrap_or(self.position())
+            .min(self.position());
+        let entries = self.log[from as usize..].to_vec();
+        ctx.send(
+            follower,
+            Msg::Append {
+                generation: self.generation,
+                entries,
+            },
+        );
+        self.arm_retransmit(follower, ctx);
+    }
+
+    fn arm_retransmit(&mut self, follower: NodeId, ctx: &mut Ctx<Node>) {
+        let b = *self.backoff.entry(follower).or_insert(0);
+        ctx.set_timer(
+            Timer::Retransmit { follower },
+            self.retransmit_ms << b.min(3),
+        );
+    }
+
+    /// Acknowledges every waiting write that now has enough follower acks.
+    fn release(&mut self, me: NodeId, ctx: &mut Ctx<Node>) {
+        let needed = self.mode.acks_needed(self.servers.len() - 1);
+        let acked = &self.acked;
+        let followers: Vec<NodeId> = self.followers(me).collect();
+        self.pending.retain(|p| {
+            let have = followers
+                .iter()
+                .filter(|f| acked.get(f).copied().unwrap_or(0) >= p.version.index)
+                .count();
+            if have >= needed {
+                ctx.send(
+                    p.client,
+                    Msg::WriteOk {
+                        op: p.op,
+                        version: p.version,
+                    },
+                );
+                false
+            } else {
+                true
+            }
+        });
+    }
+
+    fn become_follower(&mut self, generation: u64, leader: NodeId, fork: u64, ctx: &mut Ctx<Node>) {
+        self.fork = fork;
+        if self.position() > fork && self.role == Role::Leader {
+            let lost: Vec<String> = self.log[fork as usize..]
+                .iter()
+                .map(|e| format!("#{} {}={}", e.index, e.key, e.value))
+                .collect();
+            ctx.note(format!(
+                "steps down; discards entries the new leader never had: {}",
+                lost.join(", ")
+            ));
+        }
+        if self.position() > fork {
+            self.log.truncate(fork as usize);
+        }
+        if self.role == Role::Leader {
+            ctx.note(format!(
+                "now a follower of node {leader} (generation {generation})"
+            ));
+        }
+        self.role = Role::Follower;
+        self.generation = generation;
+        self.leader = leader;
+        self.acked.clear();
+        self.pending.clear();
+        self.backoff.clear();
+        ctx.send(
+            leader,
+            Msg::Ack {
+                generation,
+                position: self.position(),
+                resend: true,
+            },
+        );
+    }
+
+    fn on_message(&mut self, from: NodeId, msg: Msg, ctx: &mut Ctx<Node>) {
+        let me = ctx.me();
+        match msg {
+            Msg::Write { op, key, value } => {
+                if self.role != Role::Leader {
+                    ctx.send(
+                        from,
+                        Msg::Redirect {
+                            op,
+                            leader: self.leader,
+                        },
+                    );
+                    return;
+                }
+                let entry = Entry {
+                    index: self.position() + 1,
+                    generation: self.generation,
+                    op,
+                    key,
+                    value,
+                };
+                let version = entry.version();
+                self.log.push(entry);
+                self.pending.push(Pending {
+                    op,
+                    client: from,
+                    version,
+                });
+                let followers: Vec<NodeId> = self.followers(me).collect();
+                let entry = self.log.last().cloned().expect("just appended");
+                for f in followers {
+                    // Stream the new entry; a follower with a gap asks for the rest.
+                    ctx.send(
+                        f,
+                        Msg::Append {
+                            generation: self.generation,
+                            entries: vec![entry.clone()],
+                        },
+                    );
+                    self.arm_retransmit(f, ctx);
+                }
+                self.release(me, ctx);
+            }
+            Msg::Read { op, key } => {
+                let (value, version) = self.value(&key);
+                ctx.send(
+                    from,
+                    Msg::ReadOk {
+                        op,
+                        value,
+                        version,
+                        position: self.position(),
+                    },
+                );
+            }
+            Msg::Append {
+                generation,
+                entries,
+            } => {
+                if generation < self.generation {
+                    // A deposed leader: tell it who leads now.
+                    ctx.send(
+                        from,
+                        Msg::NewLeader {
+                            generation: self.generation,
+                            leader: self.leader,
+                            fork: self.fork,
+                        },
+                    );
+                    return;
+                }
+                if generation > self.generation {
+                    self.generation = generation;
+                    self.leader = from;
+                    self.role = Role::Follower;
+                }
+                let probe = entries.is_empty();
+                let mut gap = false;
+                for e in entries {
+                    let i = e.index as usize;
+                    if i <= self.log.len() && self.log[i - 1] != e {
+                        // Log matching: a different entry at this index came from a deposed
+                        // leader; the current leader's log wins.
+                        self.log.truncate(i - 1);
+                    }
+                    if i == self.log.len() + 1 {
+                        self.log.push(e);
+                    } else if i > self.log.len() + 1 {
+                        gap = true;
+                    }
+                }
+                ctx.send(
+                    from,
+                    Msg::Ack {
+                        generation: self.generation,
+                        position: self.position(),
+                        resend: gap || probe,
+                    },
+                );
+            }
+            Msg::Ack {
+                generation,
+                position,
+                resend,
+            } => {
+                if self.role != Role::Leader || generation > self.generation {
+                    return;
+                }
+                let a = self.acked.entry(from).or_insert(0);
+                if position > *a {
+                    self.backoff.insert(from, 0);
+                }
+                *a = if resend { position } else { (*a).max(position) };
+                if position >= self.position() {
+                    ctx.cancel_timer(Timer::Retransmit { follower: from });
+                } else if resend {
+                    // The follower has a gap, restarted, or answered a probe: send the rest.
+                    self.replicate_to(from, ctx);
+                }
+                self.release(me, ctx);
+            }
+            Msg::NewLeader {
+                generation,
+                leader,
+                fork,
+            } => {
+                if generation > self.generation {
+                    self.become_follower(generation, leader, fork, ctx);
+                }
+            }
+            Msg::WriteOk { .. } | Msg::ReadOk { .. } | Msg::Redirect { .. } => {}
+        }
+    }
+}
+
+impl Client {
+    fn on_message(&mut self, from: NodeId, msg: Msg, ctx: &mut Ctx<Node>) {
+        match msg {
+            Msg::WriteOk { op, version } => {
+                if self.writes.remove(&op).is_some() {
+                    ctx.reply(op, Response::Written { version });
+                }
+            }
+            Msg::ReadOk {
+                op,
+                value,
+                version,
+                position,
+            } => ctx.reply(
+                op,
+                Response::Value {
+                    value,
+                    version,
+                    position,
+                },
+            ),
+            Msg::Redirect { op, leader } => {
+                if leader != from {
+                    self.leader = leader;
+                }
+                if let Some((key, value)) = self.writes.get(&op).cloned() {
+                    ctx.send(self.leader, Msg::Write { op, key, value });
+                }
+            }
+            Msg::NewLeader {
+                generation, leader, ..
+            } => {
+                if generation > self.generation {
+                    self.generation = generation;
+                    self.leader = leader;
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+impl Protocol for Node {
+    type Msg = Msg;
+    type Timer = Timer;
+    type Request = Request;
+    type Response = Response;
+    type Command = Command;
+    type View = View;
+
+    fn on_message(&mut self, from: NodeId, msg: Msg, ctx: &mut Ctx<Self>) {
+        match self {
+            Node::Server(s) => s.on_message(from, msg, ctx),
+            Node::Client(c) => c.on_message(from, msg, ctx),
+        }
+    }
+
+    fn on_timer(&mut self, timer: Timer, ctx: &mut Ctx<Self>) {
+        let Node::Server(s) = self else { return };
+        let Timer::Retransmit { follower } = timer;
+        if s.role == Role::Leader && s.acked.get(&follower).copied().unwrap_or(0) < s.position() {
+            *s.backoff.entry(follower).or_insert(0) += 1;
+            s.replicate_to(follower, ctx);
+        }
+    }
+
+    fn on_request(&mut self, op: OpId, request: Request, ctx: &mut Ctx<Self>) {
+        let Node::Client(c) = self else { return };
+        match request {
+            Request::Write { key, value } => {
+                c.writes.insert(op, (key.clone(), value.clone()));
+                ctx.send(c.leader, Msg::Write { op, key, value });
+            }
+            Request::Read { key, replica } => ctx.send(replica, Msg::Read { op, key }),
+        }
+    }
+
+    fn on_command(&mut self, command: Command, ctx: &mut Ctx<Self>) {
+        let Node::Server(s) = self else { return };
+        match command {
+            Command::Promote => {
+                if s.role == Role::Leader {
+                    ctx.note("already the leader");
+                    return;
+                }
+                let me = ctx.me();
+                s.role = Role::Leader;
+                s.generation += 1;
+                s.leader = me;
+                s.fork = s.position();
+                s.acked.clear();
+                s.pending.clear();
+                ctx.note(format!(
+                    "promoted to leader (generation {}) with log position {}",
+                    s.generation,
+                    s.position()
+                ));
+                let targets: Vec<NodeId> = s
+                    .servers
+                    .iter()
+                    .chain(s.clients.iter())
+                    .copied()
+                    .filter(|n| *n != me)
+                    .collect();
+                for t in targets {
+                    ctx.send(
+                        t,
+                        Msg::NewLeader {
+                            generation: s.generation,
+                            leader: me,
+                            fork: s.fork,
+                        },
+                    );
+                }
+            }
+        }
+    }
+
+    fn on_crash(&mut self) {
+        match self {
+            Node::Server(s) => {
+                s.acked.clear();
+                s.pending.clear();
+                s.backoff.clear();
+            }
+            Node::Client(c) => c.writes.clear(),
+        }
+    }
+
+    fn on_restart(&mut self, ctx: &mut Ctx<Self>) {
+        let me = ctx.me();
+        if let Node::Server(s) = self {
+            match s.role {
+                // Ask every follower where it is; their acks drive catch-up.
+                Role::Leader => {
+                    let followers: Vec<NodeId> = s.followers(me).collect();
+                    for f in followers {
+                        ctx.send(
+                            f,
+                            Msg::Append {
+                                generation: s.generation,
+                                entries: Vec::new(),
+                            },
+                        );
+                    }
+                }
+                Role::Follower => ctx.send(
+                    s.leader,
+                    Msg::Ack {
+                        generation: s.generation,
+                        position: s.position(),
+                        resend: true,
+                    },
+                ),
+            }
+        }
+    }
+
+    fn view(&self) -> View {
+        match self {
+            Node::Server(s) => View::Server(ServerView {
+                role: s.role,
+                generation: s.generation,
+                position: s.position(),
+                data: s
+                    .log
+                    .iter()
+                    .map(|e| (e.key.clone(), (e.value.clone(), e.version())))
+                    .collect(),
+                acked: if s.role == Role::Leader {
+                    s.acked.clone()
+                } else {
+                    BTreeMap::new()
+                },
+                waiting: s.pending.clone(),
+            }),
+            Node::Client(c) => View::Client {
+                leader: c.leader,
+                in_progress: c.writes.len(),
+            },
+        }
+    }
+}
+
+impl Node {
+    /// The server's log (None for a client).
+    pub fn log(&self) -> Option<&[Entry]> {
+        match self {
+            Node::Server(s) => Some(&s.log),
+            Node::Client(_) => None,
+        }
+    }
+}
+
+/// A named node in a scenario file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Place {
+    pub name: String,
+    #[serde(default)]
+    pub place: Option<String>,
+}
+
+/// A latency override between two named nodes, in a scenario file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NamedLink {
+    pub a: String,
+    pub b: String,
+    /// Minimum one-way delay, simulated ms.
+    pub ms: Time,
+    /// Uniform jitter added to `ms`, simulated ms.
+    #[serde(default)]
+    pub jitter_ms: Time,
+}
+
+/// A single-leader replication scenario as written in lesson files (nodes by name).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReplicationScenario {
+    #[serde(default)]
+    pub seed: u64,
+    /// Simulated ms to run (interventions extend it).
+    #[serde(default = "default_duration")]
+    pub duration_ms: Time,
+    /// `"async"`, `"semi-sync"` or `"sync"`.
+    #[serde(default = "default_mode")]
+    pub mode: String,
+    /// For semi-sync: follower acks needed (1 ≤ k ≤ followers).
+    #[serde(default = "one")]
+    pub k: usize,
+    pub leader: Place,
+    /// 1–6 followers.
+    pub followers: Vec<Place>,
+    pub clients: Vec<Place>,
+    /// Default one-way latency in simulated ms, and its jitter.
+    #[serde(default = "default_latency")]
+    pub latency_ms: Time,
+    #[serde(default)]
+    pub jitter_ms: Time,
+    #[serde(default)]
+    pub links: Vec<NamedLink>,
+    /// Loss probability of every message, 0–1.
+    #[serde(default)]
+    pub loss: f64,
+    /// Leader's first retransmission delay, simulated ms.
+    #[serde(default = "default_retransmit")]
+    pub retransmit_ms: Time,
+}
+
+fn default_duration() -> Time {
+    1_000
+}
+fn default_mode() -> String {
+    "async".into()
+}
+fn one() -> usize {
+    1
+}
+fn default_latency() -> Time {
+    10
+}
+fn default_retransmit() -> Time {
+    1_000
+}
+
+impl ReplicationScenario {
+    /// The acknowledgement mode. Errors name the bad field.
+    pub fn mode(&self) -> Result<Mode, String> {
+        let n = self.followers.len();
+        match self.mode.as_str() {
+            "async" => Ok(Mode::Async),
+            "sync" => Ok(Mode::Sync),
+            "semi-sync" if (1..=n).contains(&self.k) => Ok(Mode::SemiSync { k: self.k }),
+            "semi-sync" => Err(format!(
+                "k = {} but semi-sync needs 1 ≤ k ≤ {n} (the number of followers)",
+                self.k
+            )),
+            other => Err(format!(
+                "unknown mode \"{other}\": expected \"async\", \"semi-sync\" or \"sync\""
+            )),
+        }
+    }
+
+    /// All node names in id order: leader, followers, clients.
+    pub fn names(&self) -> Vec<String> {
+        std::iter::once(&self.leader)
+            .chain(&self.followers)
+            .chain(&self.clients)
+            .map(|p| p.name.clone())
+            .collect()
+    }
+
+    /// The id of a named node, or an error listing the known names.
+    pub fn node(&self, name: &str) -> Result<NodeId, String> {
+        let names = self.names();
+        names
+            .iter()
+            .position(|n| n == name)
+            .ok_or_else(|| format!("unknown node \"{name}\" (known: {})", names.join(", ")))
+    }
+
+    /// Checks the scenario and builds the engine setup. Errors say what is wrong.
+    pub fn setup(&self) -> Result<Setup<Node>, String> {
+        let mode = self.mode()?;
+        if self.followers.is_empty() || self.followers.len() > 6 {
+            return Err(format!(
+                "{} followers: a scenario has 1 to 6",
+                self.followers.len()
+            ));
+        }
+        if self.clients.is_empty() {
+            return Err("a scenario needs at least one client".into());
+        }
+        if !(0.0..=1.0).contains(&self.loss) {
+            return Err(format!(
+                "loss = {} is not a probability between 0 and 1",
+                self.loss
+            ));
+        }
+        let names = self.names();
+        for (i, n) in names.iter().enumerate() {
+            if names[..i].contains(n) {
+                return Err(format!("two nodes are named \"{n}\""));
+            }
+        }
+        let n_servers = 1 + self.followers.len();
+        let servers: Vec<NodeId> = (0..n_servers).collect();
+        let clients: Vec<NodeId> = (n_servers..names.len()).collect();
+        let mut links = Vec::new();
+        for l in &self.links {
+            links.push(LinkLatency {
+                a: self.node(&l.a)?,
+                b: self.node(&l.b)?,
+                latency: Latency {
+                    base_ms: l.ms,
+                    jitter_ms: l.jitter_ms,
+                },
+            });
+        }
+        let mut nodes = Vec::new();
+        let mut protocols = Vec::new();
+        for (i, p) in std::iter::once(&self.leader)
+            .chain(&self.followers)
+            .enumerate()
+        {
+            nodes.push(NodeInfo {
+                name: p.name.clone(),
+                role: NodeRole::Server,
+                place: p.place.clone(),
+            });
+            protocols.push(Node::Server(Box::new(Server {
+                servers: servers.clone(),
+                clients: clients.clone(),
+                mode,
+                retransmit_ms: self.retransmit_ms.max(1),
+                log: Vec::new(),
+                role: if i == 0 { Role::Leader } else { Role::Follower },
+                generation: 1,
+                leader: 0,
+                fork: 0,
+                acked: BTreeMap::new(),
+                pending: Vec::new(),
+                backoff: BTreeMap::new(),
+            })));
+        }
+        for c in &self.clients {
+            nodes.push(NodeInfo {
+                name: c.name.clone(),
+                role: NodeRole::Client,
+                place: c.place.clone(),
+            });
+            protocols.push(Node::Client(Client {
+                leader: 0,
+                generation: 1,
+                writes: BTreeMap::new(),
+            }));
+        }
+        Ok(Setup {
+            nodes,
+            protocols,
+            network: NetworkConfig {
+                default_latency: Latency {
+                    base_ms: self.latency_ms,
+                    jitter_ms: self.jitter_ms,
+                },
+                links,
+                loss: self.loss,
+                fifo: true,
+            },
+            seed: self.seed,
+            duration_ms: self.duration_ms,
+        })
+    }
+}
+
+/// Convenience: a write intervention.
+pub fn write(at: Time, client: NodeId, key: &str, value: &str) -> Intervention<Node> {
+    Intervention::new(
+        at,
+        Action::Request {
+            client,
+            request: Request::Write {
+                key: key.into(),
+                value: value.into(),
+            },
+            label: None,
+        },
+    )
+}
+
+/// Convenience: a read intervention.
+pub fn read(at: Time, client: NodeId, replica: NodeId, key: &str) -> Intervention<Node> {
+    Intervention::new(
+        at,
+        Action::Request {
+            client,
+            request: Request::Read {
+                key: key.into(),
+                replica,
+            },
+            label: None,
+        },
+    )
+}
+
+pub mod analysis;
