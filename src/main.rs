@@ -1,1 +1,14 @@
-fn main() {}
+//! Distlab's browser app (Leptos, client-side rendered). It holds no protocol logic: it
+//! builds runs with `distlab-sim`, reads their traces and adds interventions.
+
+mod app;
+mod diagram;
+mod lab;
+mod lesson_page;
+mod markdown;
+mod panels;
+
+fn main() {
+    app::install_panic_hook();
+    leptos::mount::mount_to_body(app::App);
+}

@@ -1,1 +1,337 @@
-fn main() {}
+//! `distlab`: the command line front end to Distlab's engine.
+//!
+//! ```text
+//! distlab lesson validate FILE...          check lesson files (ok FILE / FILE:LINE: message)
+//! distlab lesson list                      the built-in lessons
+//! distlab lesson show ID [--step N] [--json] [--file PATH]
+//!                                          a lesson step's run: nodes, writes, reads, lag
+//! distlab run --lesson ID --step N --trace the step's trace as JSON (diffable)
+//! distlab bench [--events N]               engine throughput, step back, add intervention
+//! ```
+//!
+//! Exit codes: 0 success; 1 failure (an invalid lesson file); 2 bad usage or bad input
+//! (unknown lesson, step out of range, unreadable file, invalid arguments).
+//! All times printed are simulated milliseconds, except the benchmark's wall-clock ones.
+
+mod show;
+
+use clap::{Args, Parser, Subcommand};
+use distlab_sim::bench;
+use distlab_sim::engine::{Engine, MAX_EVENTS};
+use distlab_sim::lesson::{built_in, Lesson};
+use distlab_sim::models::replication::analysis::analyze;
+use distlab_sim::models::replication::{Node, ReplicationScenario};
+use distlab_sim::trace;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "distlab",
+    version,
+    about = "Distlab: distributed systems as deterministic simulations",
+    after_help = "Exit codes: 0 success, 1 failure (invalid lesson), 2 bad usage or bad input.\n\
+                  Times are simulated milliseconds unless marked wall-clock."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Validate lesson files, list and show lessons.
+    #[command(subcommand)]
+    Lesson(LessonCommand),
+    /// Run a lesson step and print its trace (--trace) or a one-line summary.
+    Run(RunArgs),
+    /// Benchmark the engine (build with --release for meaningful numbers).
+    Bench {
+        /// Minimum number of trace events in the workload.
+        #[arg(long, default_value_t = 10_000,
+              value_parser = clap::value_parser!(u64).range(1..=MAX_EVENTS as u64))]
+        events: u64,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum LessonCommand {
+    /// Parse and validate lesson files: prints `ok FILE`, or `FILE:LINE: message` on
+    /// standard error. Exits 1 if any file is invalid, 2 if any cannot be read.
+    Validate {
+        /// Lesson files (TOML).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// List the built-in lessons: id, title, number of steps.
+    List,
+    /// Show a lesson step's run: cursor time, node states, writes with latency, reads with
+    /// stale markers, replication lag, lost writes.
+    Show(ShowArgs),
+}
+
+/// Which lesson: a built-in one by id, or a file.
+#[derive(Args, Debug)]
+struct LessonRef {
+    /// Id of a built-in lesson (see `distlab lesson list`).
+    #[arg(conflicts_with = "file")]
+    id: Option<String>,
+    /// Read the lesson from this file instead.
+    #[arg(long, value_name = "PATH")]
+    file: Option<PathBuf>,
+    /// Step number, from 1.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    step: u64,
+}
+
+#[derive(Args, Debug)]
+struct ShowArgs {
+    #[command(flatten)]
+    lesson: LessonRef,
+    /// Print the analysis as JSON instead.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args, Debug)]
+struct RunArgs {
+    /// Id of a built-in lesson.
+    #[arg(long, value_name = "ID", required_unless_present = "file")]
+    lesson: Option<String>,
+    /// Read the lesson from this file instead.
+    #[arg(long, value_name = "PATH", conflicts_with = "lesson")]
+    file: Option<PathBuf>,
+    /// Step number, from 1.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    step: u64,
+    /// Print the whole trace as JSON (byte-identical for identical runs).
+    #[arg(long)]
+    trace: bool,
+}
+
+/// Why a command failed, and its exit code.
+#[derive(Debug)]
+enum Failure {
+    /// Bad usage or bad input: exit code 2.
+    Input(String),
+    /// The command ran and found a problem: exit code 1.
+    Failed(String),
+}
+
+impl Failure {
+    fn code(&self) -> u8 {
+        match self {
+            Failure::Input(_) => 2,
+            Failure::Failed(_) => 1,
+        }
+    }
+    fn message(&self) -> &str {
+        match self {
+            Failure::Input(m) | Failure::Failed(m) => m,
+        }
+    }
+}
+
+/// Writes `bytes` to standard output. A closed pipe (`distlab ... | head`) ends the
+/// program quietly with exit code 0, like other command line tools.
+fn emit(bytes: &[u8]) -> Result<(), Failure> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|_| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(e) => Err(Failure::Failed(format!(
+            "cannot write to standard output: {e}"
+        ))),
+    }
+}
+
+/// [`emit`] a line.
+fn emitln(line: &str) -> Result<(), Failure> {
+    emit(format!("{line}\n").as_bytes())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Lesson(LessonCommand::Validate { files }) => validate(&files),
+        Command::Lesson(LessonCommand::List) => list().map(|_| 0),
+        Command::Lesson(LessonCommand::Show(args)) => show_cmd(&args),
+        Command::Run(args) => run_cmd(&args),
+        Command::Bench { events } => {
+            let config = bench::Config {
+                events: events as usize,
+                ..Default::default()
+            };
+            emitln(&bench::run(&config).to_string()).map(|_| 0)
+        }
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(f) => {
+            eprintln!("distlab: {}", f.message());
+            ExitCode::from(f.code())
+        }
+    }
+}
+
+/// `lesson validate`: returns the exit code (0 all valid, 1 some invalid, 2 some unreadable).
+fn validate(files: &[PathBuf]) -> Result<u8, Failure> {
+    let mut code = 0;
+    for file in files {
+        let name = file.display();
+        let text = match std::fs::read_to_string(file) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("{name}: cannot read: {e}");
+                code = code.max(2);
+                continue;
+            }
+        };
+        match Lesson::parse(&text) {
+            Ok(_) => emitln(&format!("ok {name}"))?,
+            Err(e) if e.line > 0 => {
+                eprintln!("{name}:{}: {}", e.line, e.message);
+                code = code.max(1);
+            }
+            Err(e) => {
+                eprintln!("{name}: {}", e.message);
+                code = code.max(1);
+            }
+        }
+    }
+    Ok(code)
+}
+
+fn list() -> Result<(), Failure> {
+    let lessons = built_in();
+    let width = lessons.iter().map(|l| l.id.len()).max().unwrap_or(0);
+    for l in &lessons {
+        let n = l.steps.len();
+        emitln(&format!(
+            "{:width$}  {}  ({n} step{})",
+            l.id,
+            l.title,
+            if n == 1 { "" } else { "s" }
+        ))?;
+    }
+    Ok(())
+}
+
+/// Loads a built-in lesson by id, or a lesson file.
+fn load(id: Option<&str>, file: Option<&Path>) -> Result<Lesson, Failure> {
+    match (id, file) {
+        (_, Some(path)) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| Failure::Input(format!("cannot read {}: {e}", path.display())))?;
+            Lesson::parse(&text).map_err(|e| {
+                Failure::Input(if e.line > 0 {
+                    format!("{}:{}: {}", path.display(), e.line, e.message)
+                } else {
+                    format!("{}: {}", path.display(), e.message)
+                })
+            })
+        }
+        (Some(id), None) => {
+            let lessons = built_in();
+            let ids: Vec<String> = lessons.iter().map(|l| l.id.clone()).collect();
+            lessons.into_iter().find(|l| l.id == id).ok_or_else(|| {
+                Failure::Input(format!(
+                    "no built-in lesson \"{id}\" (the built-in lessons are: {})",
+                    ids.join(", ")
+                ))
+            })
+        }
+        (None, None) => Err(Failure::Input(
+            "which lesson? Give a lesson id or --file PATH".into(),
+        )),
+    }
+}
+
+/// A lesson step's run: the scenario, the engine, the cursor.
+struct StepRun {
+    lesson: Lesson,
+    /// 0-based.
+    index: usize,
+    scenario: ReplicationScenario,
+    engine: Engine<Node>,
+    cursor: Option<usize>,
+}
+
+fn build_step(lesson: Lesson, step: u64) -> Result<StepRun, Failure> {
+    let n = lesson.steps.len();
+    if step == 0 || step as usize > n {
+        return Err(Failure::Input(format!(
+            "step {step} is out of range: lesson \"{}\" has {n} step{} (1–{n})",
+            lesson.id,
+            if n == 1 { "" } else { "s" }
+        )));
+    }
+    let index = step as usize - 1;
+    let what = |m: String| Failure::Failed(format!("lesson \"{}\" step {step}: {m}", lesson.id));
+    let run = lesson.run_for_step(index).map_err(what)?;
+    let setup = run.scenario.setup().map_err(what)?;
+    let engine = Engine::new(setup, run.interventions);
+    let cursor = lesson.cursor_for_step(index, &engine).map_err(what)?;
+    Ok(StepRun {
+        lesson,
+        index,
+        scenario: run.scenario,
+        engine,
+        cursor,
+    })
+}
+
+fn show_cmd(args: &ShowArgs) -> Result<u8, Failure> {
+    let l = &args.lesson;
+    let lesson = load(l.id.as_deref(), l.file.as_deref())?;
+    let run = build_step(lesson, l.step)?;
+    let analysis = analyze(&run.engine, run.cursor);
+    if args.json {
+        let json = serde_json::to_string_pretty(&analysis)
+            .map_err(|e| Failure::Failed(format!("cannot serialize the analysis: {e}")))?;
+        emitln(&json)?;
+    } else {
+        emit(
+            show::summary(
+                &run.lesson,
+                run.index,
+                &run.scenario,
+                &run.engine,
+                run.cursor,
+                &analysis,
+            )
+            .as_bytes(),
+        )?;
+    }
+    Ok(0)
+}
+
+fn run_cmd(args: &RunArgs) -> Result<u8, Failure> {
+    let lesson = load(args.lesson.as_deref(), args.file.as_deref())?;
+    let run = build_step(lesson, args.step)?;
+    let trace = run.engine.trace();
+    if args.trace {
+        let mut json = trace::to_json(trace);
+        json.push(b'\n');
+        emit(&json)?;
+    } else {
+        let at = match run.cursor {
+            Some(s) => format!("step {s} at {} ms", trace[s].time),
+            None => "the start".to_string(),
+        };
+        emitln(&format!(
+            "{} step {}: {} events, until {} ms{}; cursor at {at}",
+            run.lesson.id,
+            run.index + 1,
+            trace.len(),
+            run.engine.horizon(),
+            if run.engine.truncated() {
+                " (truncated)"
+            } else {
+                ""
+            },
+        ))?;
+    }
+    Ok(0)
+}

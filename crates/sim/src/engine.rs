@@ -198,14 +198,14 @@ impl<P: Protocol> Intervention<P> {
 
 type Key = (Time, u8, u64);
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 enum Item<P: Protocol> {
     Deliver(MessageId),
     Timer { node: NodeId, timer: P::Timer },
     Intervention(usize),
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 struct InFlight<P: Protocol> {
     from: NodeId,
     to: NodeId,
@@ -216,8 +216,9 @@ struct InFlight<P: Protocol> {
 }
 
 /// The complete state of a simulation at one point: node states, the queue, messages in
-/// flight, the network and the random generator. Cloning it is a checkpoint.
-#[derive(Clone, Debug)]
+/// flight, the network and the random generator. Cloning it is a checkpoint; two worlds
+/// compare equal when every part of them (including the generator's state) is equal.
+#[derive(Clone, Debug, PartialEq)]
 pub struct World<P: Protocol> {
     /// Time of the last processed event, simulated ms.
     pub now: Time,
@@ -227,6 +228,9 @@ pub struct World<P: Protocol> {
     pub up: Vec<bool>,
     pub net: NetworkState,
     queue: BTreeMap<Key, Item<P>>,
+    /// Pending timers `(node, timer, queue key)`: an index into `queue`, so setting and
+    /// cancelling a timer does not scan the whole queue.
+    timers: Vec<(NodeId, P::Timer, Key)>,
     inflight: BTreeMap<MessageId, InFlight<P>>,
     rng: ChaCha8Rng,
     next_msg: MessageId,
@@ -244,6 +248,7 @@ impl<P: Protocol> World<P> {
             up: vec![true; setup.protocols.len()],
             net: NetworkState::new(setup.network.clone()),
             queue: BTreeMap::new(),
+            timers: Vec::new(),
             inflight: BTreeMap::new(),
             rng: ChaCha8Rng::seed_from_u64(setup.seed),
             next_msg: 0,
@@ -326,7 +331,14 @@ impl<P: Protocol> World<P> {
                 }
                 Effect::SetTimer { timer, after_ms } => {
                     self.remove_timer(n, &timer);
-                    self.push(self.now + after_ms, Item::Timer { node: n, timer });
+                    let key = self.push(
+                        self.now + after_ms,
+                        Item::Timer {
+                            node: n,
+                            timer: timer.clone(),
+                        },
+                    );
+                    self.timers.push((n, timer, key));
                 }
                 Effect::CancelTimer { timer } => self.remove_timer(n, &timer),
                 Effect::Reply { op, response } => ev.returned.push((op, response)),
@@ -345,9 +357,14 @@ impl<P: Protocol> World<P> {
     }
 
     fn remove_timer(&mut self, n: NodeId, timer: &P::Timer) {
-        self.queue.retain(
-            |_, item| !matches!(item, Item::Timer { node, timer: t } if *node == n && t == timer),
-        );
+        let queue = &mut self.queue;
+        self.timers.retain(|(node, t, key)| {
+            let hit = *node == n && t == timer;
+            if hit {
+                queue.remove(key);
+            }
+            !hit
+        });
     }
 
     /// Processes the next queue item at or before `horizon`; returns its event, or `None`
@@ -362,6 +379,7 @@ impl<P: Protocol> World<P> {
         Some(match item {
             Item::Deliver(id) => self.deliver(id),
             Item::Timer { node, timer } => {
+                self.timers.retain(|(_, _, k)| *k != key);
                 let mut ev = self.event(
                     Some(node),
                     EventKind::Timer {
@@ -442,8 +460,13 @@ impl<P: Protocol> World<P> {
                 }
                 self.up[node] = false;
                 self.nodes[node].on_crash();
-                self.queue
-                    .retain(|_, item| !matches!(item, Item::Timer { node: t, .. } if *t == node));
+                let queue = &mut self.queue;
+                self.timers.retain(|(t, _, key)| {
+                    if *t == node {
+                        queue.remove(key);
+                    }
+                    *t != node
+                });
                 let mut ev = self.event(Some(node), EventKind::Crash);
                 let lost: Vec<MessageId> = self
                     .inflight
@@ -556,6 +579,8 @@ pub struct Engine<P: Protocol> {
     nodes: Vec<NodeInfo>,
     duration_ms: Time,
     interventions: Vec<Intervention<P>>,
+    /// The latest `at + SETTLE_MS` over the interventions (0 without any), simulated ms.
+    settle_until: Time,
     world: World<P>,
     trace: Trace<P>,
     /// `(trace length, world)` pairs, ascending; the first is the world after start-up.
@@ -566,11 +591,19 @@ pub struct Engine<P: Protocol> {
 impl<P: Protocol> Engine<P> {
     /// Starts a run (time 0: every node's `on_start`) and simulates it to its end.
     pub fn new(setup: Setup<P>, interventions: Vec<Intervention<P>>) -> Self {
+        let mut e = Self::start_with(setup, interventions);
+        e.run_to_end();
+        e
+    }
+
+    /// Starts a run with its interventions queued, without simulating past time 0: drive it
+    /// with [`Engine::step`] or [`Engine::run_to_end`]. Stepping it to the end gives the same
+    /// trace as [`Engine::new`].
+    pub fn start_with(setup: Setup<P>, interventions: Vec<Intervention<P>>) -> Self {
         let mut e = Self::start(setup);
         for iv in interventions {
             e.queue_intervention(iv);
         }
-        e.run_to_end();
         e
     }
 
@@ -590,6 +623,7 @@ impl<P: Protocol> Engine<P> {
             nodes: setup.nodes,
             duration_ms: setup.duration_ms,
             interventions: Vec::new(),
+            settle_until: 0,
             world,
             trace,
             checkpoints,
@@ -606,6 +640,7 @@ impl<P: Protocol> Engine<P> {
         for (_, w) in self.checkpoints.iter_mut().filter(|(_, w)| w.now <= iv.at) {
             w.queue.insert(key, Item::Intervention(i));
         }
+        self.settle_until = self.settle_until.max(iv.at + SETTLE_MS);
         self.interventions.push(iv);
     }
 
@@ -631,13 +666,7 @@ impl<P: Protocol> Engine<P> {
 
     /// The time the run ends: its duration, or [`SETTLE_MS`] after the last intervention.
     pub fn horizon(&self) -> Time {
-        let last = self
-            .interventions
-            .iter()
-            .map(|i| i.at + SETTLE_MS)
-            .max()
-            .unwrap_or(0);
-        self.duration_ms.max(last)
+        self.duration_ms.max(self.settle_until)
     }
 
     /// The world after the last processed event.

@@ -52,12 +52,19 @@ pub struct Step {
     /// Interventions added from this step on.
     #[serde(default)]
     pub actions: Vec<TimedAction>,
+    /// Labels of scripted client operations (in the scenario or earlier steps) that this
+    /// step and the following ones leave out.
+    #[serde(default)]
+    pub remove: Vec<String>,
     /// Where the run's cursor stands for this step.
     #[serde(default)]
     pub until: Until,
     /// A task the learner solves by experimenting.
     #[serde(default)]
     pub challenge: Option<Challenge>,
+    /// Horizontal zoom of the diagram for this step (1 = whole run; 1–16). A display hint.
+    #[serde(default)]
+    pub zoom: Option<f64>,
 }
 
 /// Where a step puts the cursor.
@@ -132,6 +139,16 @@ pub enum NamedAction {
     Promote {
         node: String,
     },
+}
+
+impl NamedAction {
+    /// The label of a scripted client operation, if it has one.
+    pub fn label(&self) -> Option<&str> {
+        match self {
+            NamedAction::Write { label, .. } | NamedAction::Read { label, .. } => label.as_deref(),
+            _ => None,
+        }
+    }
 }
 
 /// What the learner must make happen.
@@ -261,11 +278,28 @@ impl Lesson {
             );
             self.cursor_for_step(i, &engine)
                 .map_err(|m| at(line, format!("step {} (\"{}\"): {m}", i + 1, step.title)))?;
+            if let Some(z) = step.zoom {
+                if !(1.0..=16.0).contains(&z) {
+                    return Err(at(
+                        line,
+                        format!(
+                            "step {}: zoom = {z}, but zoom must be between 1 and 16",
+                            i + 1
+                        ),
+                    ));
+                }
+            }
             if let Some(c) = &step.challenge {
                 if let Some(name) = &c.client {
                     run.scenario
                         .node(name)
                         .map_err(|m| at(line, format!("step {} challenge: {m}", i + 1)))?;
+                }
+                if Lesson::challenge_met(c, &run.scenario, &engine) {
+                    return Err(at(
+                        line,
+                        format!("step {} challenge: the step's own run already meets it; the learner would have nothing to do", i + 1),
+                    ));
                 }
             }
         }
@@ -305,6 +339,15 @@ impl Lesson {
             }
             if step.clear_actions {
                 actions = self.base_actions()?;
+            }
+            for label in &step.remove {
+                let before = actions.len();
+                actions.retain(|a| a.action.label() != Some(label.as_str()));
+                if actions.len() == before {
+                    return Err(format!(
+                        "remove: no scripted operation is labelled \"{label}\""
+                    ));
+                }
             }
             actions.extend(step.actions.iter().cloned());
         }

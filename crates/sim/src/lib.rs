@@ -15,7 +15,10 @@
 //! - [`diagram`]: a model-independent view of a trace for space-time diagrams.
 //! - [`models`]: the protocols (single-leader replication, ...).
 //! - [`lesson`]: guided lessons as data files, and their validation.
+//! - [`bench`]: the engine benchmark's workload and measurements (native targets only).
 
+#[cfg(not(target_arch = "wasm32"))]
+pub mod bench;
 pub mod diagram;
 pub mod engine;
 pub mod lesson;

@@ -108,6 +108,12 @@ pub struct NetworkState {
     pub last_delivery: BTreeMap<(NodeId, NodeId), Time>,
 }
 
+impl Default for NetworkState {
+    fn default() -> Self {
+        NetworkState::new(NetworkConfig::default())
+    }
+}
+
 impl NetworkState {
     pub fn new(config: NetworkConfig) -> Self {
         NetworkState {

@@ -1,9 +1,10 @@
-//! The built-in lessons parse, validate, and each step shows what its narration claims.
+//! The built-in lessons parse, validate, and each step of "Replication lag" shows what its
+//! narration claims (numbers from the simulation, not from the text).
 
-use distlab_sim::diagram::Diagram;
 use distlab_sim::lesson::{built_in, Lesson, BUILT_IN};
-use distlab_sim::models::replication::analysis::analyze;
-use distlab_sim::Engine;
+use distlab_sim::models::replication::analysis::{analyze, Analysis};
+use distlab_sim::models::replication::Node;
+use distlab_sim::{Action, Engine, Intervention};
 
 #[test]
 fn every_built_in_lesson_parses_and_validates() {
@@ -15,46 +16,177 @@ fn every_built_in_lesson_parses_and_validates() {
     assert_eq!(built_in().len(), BUILT_IN.len());
 }
 
-#[test]
-fn dump_replication_lag() {
-    let lesson = built_in()
+fn lesson() -> Lesson {
+    built_in()
         .into_iter()
         .find(|l| l.id == "replication-lag")
-        .unwrap();
-    for i in 0..lesson.steps.len() {
-        let run = lesson.run_for_step(i).unwrap();
-        let engine = Engine::new(run.scenario.setup().unwrap(), run.interventions.clone());
-        let cursor = lesson.cursor_for_step(i, &engine).unwrap();
-        let a = analyze(&engine, cursor);
-        let d = Diagram::build(&engine);
-        eprintln!(
-            "== step {} {} cursor {:?} t={} events={} arrows={}",
-            i + 1,
-            lesson.steps[i].title,
-            cursor,
-            a.now,
-            engine.trace().len(),
-            d.arrows.len()
-        );
-        for w in &a.writes {
-            eprintln!(
-                "  write {:?} {} inv {} acked {:?} lat {:?}",
-                w.label,
-                w.value,
-                w.invoked_at,
-                w.acked,
-                w.latency_ms()
-            );
-        }
-        for r in &a.reads {
-            eprintln!(
-                "  read {:?} inv {} ret {:?} stale {}",
-                r.label,
-                r.invoked_at,
-                r.returned,
-                r.stale.is_some()
-            );
-        }
-        eprintln!("  lag {:?} lost {:?}", a.lag, a.lost_writes);
-    }
+        .expect("built in")
+}
+
+/// Step `n` (1-based): the engine and the analysis at the step's cursor.
+fn at_step(n: usize) -> (Engine<Node>, Analysis) {
+    let l = lesson();
+    let run = l.run_for_step(n - 1).unwrap();
+    let engine = Engine::new(run.scenario.setup().unwrap(), run.interventions);
+    let cursor = l.cursor_for_step(n - 1, &engine).unwrap();
+    let a = analyze(&engine, cursor);
+    (engine, a)
+}
+
+fn write<'a>(
+    a: &'a Analysis,
+    label: &str,
+) -> &'a distlab_sim::models::replication::analysis::WriteOp {
+    a.writes
+        .iter()
+        .find(|w| w.label.as_deref() == Some(label))
+        .unwrap_or_else(|| panic!("no write {label}"))
+}
+
+fn read<'a>(
+    a: &'a Analysis,
+    label: &str,
+) -> &'a distlab_sim::models::replication::analysis::ReadOp {
+    a.reads
+        .iter()
+        .find(|r| r.label.as_deref() == Some(label))
+        .unwrap_or_else(|| panic!("no read {label}"))
+}
+
+#[test]
+fn async_steps_show_a_fresh_alice_and_a_stale_bob() {
+    // Step 2: the leader acknowledges at once; Sydney lags by one entry.
+    let (_, a) = at_step(2);
+    assert!(write(&a, "equaliser").latency_ms().unwrap() <= 10);
+    assert_eq!(a.lag.iter().find(|l| l.follower == 2).unwrap().entries, 1);
+    // Step 3: caught up.
+    let (_, a) = at_step(3);
+    assert!(a.lag.iter().all(|l| l.entries == 0), "{:?}", a.lag);
+    // Step 6: Alice fresh, Bob stale, one millisecond apart.
+    let (_, a) = at_step(6);
+    let alice = read(&a, "alice-read");
+    let bob = read(&a, "bob-read");
+    assert_eq!(bob.invoked_at, alice.invoked_at + 1);
+    assert_eq!(
+        alice.returned.as_ref().unwrap().2.as_deref(),
+        Some("ARG 4–2 final")
+    );
+    assert!(alice.stale.is_none());
+    assert_eq!(
+        bob.returned.as_ref().unwrap().2.as_deref(),
+        Some("3–3 live")
+    );
+    assert!(bob.stale.is_some());
+    assert_eq!(a.stale_reads().count(), 1);
+    // Step 7: eventually everyone has index 2.
+    let (_, a) = at_step(7);
+    assert!(
+        a.lag.iter().all(|l| l.entries == 0 && l.position == 2),
+        "{:?}",
+        a.lag
+    );
+}
+
+#[test]
+fn semi_sync_and_sync_trade_latency_for_freshness() {
+    let (_, a) = at_step(8);
+    let lat = write(&a, "final-score").latency_ms().unwrap();
+    assert!((15..=40).contains(&lat), "semi-sync k=1 latency {lat}");
+    assert!(
+        read(&a, "bob-read").stale.is_some(),
+        "semi-sync k=1 does not make Sydney fresh"
+    );
+
+    let (_, a) = at_step(9);
+    let lat = write(&a, "final-score").latency_ms().unwrap();
+    assert!(lat >= 250, "sync latency {lat}");
+    let bob = read(&a, "bob-read");
+    assert!(
+        bob.stale.is_none(),
+        "concurrent with an unacknowledged write: not stale"
+    );
+    assert!(write(&a, "final-score").acked.unwrap().0 > bob.invoked_at);
+}
+
+#[test]
+fn failures_have_their_real_consequences() {
+    // A crashed follower blocks synchronous writes.
+    let (_, a) = at_step(10);
+    assert!(write(&a, "final-score").acked.is_none());
+    // A slow link to the far follower does not slow semi-sync k=1 ...
+    let (_, a) = at_step(11);
+    assert!(write(&a, "final-score").latency_ms().unwrap() <= 40);
+    // ... but a slow link to the follower that acknowledges does.
+    let (_, a) = at_step(12);
+    assert!(write(&a, "final-score").latency_ms().unwrap() >= 250);
+    // Failover after async acknowledgement loses the write.
+    let (_, a) = at_step(13);
+    assert_eq!(a.lost_writes, vec![write(&a, "final-score").op]);
+    assert_eq!(
+        read(&a, "alice-after-failover")
+            .returned
+            .as_ref()
+            .unwrap()
+            .2
+            .as_deref(),
+        Some("3–3 live")
+    );
+}
+
+#[test]
+fn the_challenge_is_open_and_can_be_solved() {
+    let l = lesson();
+    let i = l
+        .steps
+        .iter()
+        .position(|s| s.challenge.is_some())
+        .expect("a challenge step");
+    let c = l.steps[i].challenge.clone().unwrap();
+    let run = l.run_for_step(i).unwrap();
+    let engine = Engine::new(run.scenario.setup().unwrap(), run.interventions.clone());
+    assert!(
+        !Lesson::challenge_met(&c, &run.scenario, &engine),
+        "the step's own run must not solve it"
+    );
+    // Cutting Sydney off changes nothing for Bob, who reads Paris: still fresh.
+    let n = |name: &str| run.scenario.node(name).unwrap();
+    let cut = |a: &str, b: &str| {
+        let mut ivs = run.interventions.clone();
+        ivs.push(Intervention::new(0, Action::CutLink { a: n(a), b: n(b) }));
+        Engine::new(run.scenario.setup().unwrap(), ivs)
+    };
+    assert!(!Lesson::challenge_met(
+        &c,
+        &run.scenario,
+        &cut("leader", "follower-2")
+    ));
+    // Cutting Paris off: the leader acknowledges via Sydney, Paris never gets the writes.
+    let solved = cut("leader", "follower-1");
+    assert!(Lesson::challenge_met(&c, &run.scenario, &solved));
+}
+
+#[test]
+fn lesson_errors_name_the_line() {
+    let text = BUILT_IN[0]
+        .1
+        .replace("node = \"follower-2\"", "node = \"folower-2\"");
+    let e = Lesson::parse(&text).unwrap_err();
+    assert!(e.message.contains("unknown node \"folower-2\""), "{e}");
+    let line = text
+        .lines()
+        .position(|l| l.contains("A crashed follower blocks"))
+        .unwrap()
+        + 1;
+    assert_eq!(e.line, line - 1, "{e}"); // the [[step]] header just above the title
+    let e = Lesson::parse("id = \"x\"\ntitle = 3\n").unwrap_err();
+    assert_eq!(e.line, 2, "{e}");
+    let e = Lesson::parse(&BUILT_IN[0].1.replace(
+        "until = { returned = \"bob-read\" }",
+        "until = { returned = \"carol-read\" }",
+    ))
+    .unwrap_err();
+    assert!(
+        e.message.contains("no operation labelled \"carol-read\""),
+        "{e}"
+    );
 }

@@ -116,12 +116,19 @@ pub enum Msg {
         position: u64,
     },
     /// Leader → follower: log entries from `entries[0].index` on (empty: a probe).
+    /// `prev` is the version of the leader's entry just before them (for a probe: its last
+    /// entry; `(0, 0)` at the start of the log). A follower accepts the entries only if its
+    /// own entry at `prev.index` has that version (the log-matching check of Raft's
+    /// AppendEntries), so it never acknowledges a log that differs from the leader's.
     Append {
         generation: u64,
+        #[serde(default)]
+        prev: Version,
         entries: Vec<Entry>,
     },
-    /// Follower → leader: my log holds everything up to `position`; `resend` asks for
-    /// what follows (after a gap, a restart, or a probe).
+    /// Follower → leader: my log holds everything up to `position`, and matches the log of
+    /// the leader of `generation` up to there; `resend` asks for what follows (after a gap,
+    /// a mismatch, a restart, or a probe).
     Ack {
         generation: u64,
         position: u64,
@@ -198,9 +205,14 @@ impl Describe for Msg {
             }
             Msg::Append {
                 generation,
+                prev,
                 entries,
             } => {
                 f.push(("generation".into(), generation.to_string()));
+                f.push((
+                    "after".into(),
+                    format!("index {} (generation {})", prev.index, prev.generation),
+                ));
                 for e in entries {
                     f.push((format!("#{}", e.index), format!("{} = {}", e.key, e.value)));
                 }
@@ -319,6 +331,9 @@ pub struct Server {
     leader: NodeId,
     /// Log length when this node was promoted (entries after it come from its own leadership).
     fork: u64,
+    /// Derived from `log` (kept in step by `append` and `truncate_log`): the latest value
+    /// and version of each key, so reads and views need not scan the log.
+    data: BTreeMap<String, (String, Version)>,
     // volatile (leader only)
     acked: BTreeMap<NodeId, u64>,
     pending: Vec<Pending>,
@@ -413,10 +428,37 @@ impl Server {
         self.servers.iter().copied().filter(move |s| *s != me)
     }
 
+    /// The version of the entry at log index `index` (`(0, 0)` for index 0).
+    fn version_at(&self, index: u64) -> Version {
+        match index {
+            0 => Version::default(),
+            i => self.log[i as usize - 1].version(),
+        }
+    }
+
     fn value(&self, key: &str) -> (Option<String>, Version) {
-        match self.log.iter().rev().find(|e| e.key == key) {
-            Some(e) => (Some(e.value.clone()), e.version()),
+        match self.data.get(key) {
+            Some((value, version)) => (Some(value.clone()), *version),
             None => (None, Version::default()),
+        }
+    }
+
+    /// Appends `e` to the log.
+    fn append(&mut self, e: Entry) {
+        self.data
+            .insert(e.key.clone(), (e.value.clone(), e.version()));
+        self.log.push(e);
+    }
+
+    /// Truncates the log to `len` entries (no-op when it is not longer).
+    fn truncate_log(&mut self, len: usize) {
+        if len < self.log.len() {
+            self.log.truncate(len);
+            self.data = self
+                .log
+                .iter()
+                .map(|e| (e.key.clone(), (e.value.clone(), e.version())))
+                .collect();
         }
     }
 
@@ -433,6 +475,7 @@ impl Server {
             follower,
             Msg::Append {
                 generation: self.generation,
+                prev: self.version_at(from),
                 entries,
             },
         );
@@ -484,9 +527,7 @@ impl Server {
                 lost.join(", ")
             ));
         }
-        if self.position() > fork {
-            self.log.truncate(fork as usize);
-        }
+        self.truncate_log(fork as usize);
         if self.role == Role::Leader {
             ctx.note(format!(
                 "now a follower of node {leader} (generation {generation})"
@@ -530,7 +571,7 @@ impl Server {
                     value,
                 };
                 let version = entry.version();
-                self.log.push(entry);
+                self.append(entry);
                 self.pending.push(Pending {
                     op,
                     client: from,
@@ -538,12 +579,14 @@ impl Server {
                 });
                 let followers: Vec<NodeId> = self.followers(me).collect();
                 let entry = self.log.last().cloned().expect("just appended");
+                let prev = self.version_at(entry.index - 1);
                 for f in followers {
                     // Stream the new entry; a follower with a gap asks for the rest.
                     ctx.send(
                         f,
                         Msg::Append {
                             generation: self.generation,
+                            prev,
                             entries: vec![entry.clone()],
                         },
                     );
@@ -565,6 +608,7 @@ impl Server {
             }
             Msg::Append {
                 generation,
+                prev,
                 entries,
             } => {
                 if generation < self.generation {
@@ -585,18 +629,38 @@ impl Server {
                     self.role = Role::Follower;
                 }
                 let probe = entries.is_empty();
-                let mut gap = false;
-                for e in entries {
-                    let i = e.index as usize;
-                    if i <= self.log.len() && self.log[i - 1] != e {
-                        // Log matching: a different entry at this index came from a deposed
-                        // leader; the current leader's log wins.
-                        self.log.truncate(i - 1);
+                let before = self.position();
+                // Log matching: accept only if our entry at `prev.index` is the leader's.
+                // Otherwise our log differs from (or is shorter than) the leader's there:
+                // drop the differing entry and everything after it, and ask for the rest.
+                let matches = prev.index <= self.position() && self.version_at(prev.index) == prev;
+                if !matches {
+                    self.truncate_log(prev.index.saturating_sub(1) as usize);
+                } else {
+                    // Our log up to `prev` is the leader's; after this, it is exactly the
+                    // leader's log when it sent the message (FIFO: nothing the leader sent
+                    // later has arrived, so any further entries we hold are not its own).
+                    // Entries we already hold unchanged are kept as they are.
+                    let mut i = prev.index as usize;
+                    for e in entries {
+                        if i < self.log.len() && self.log[i] != e {
+                            self.truncate_log(i);
+                        }
+                        if i == self.log.len() {
+                            self.append(e);
+                        }
+                        i += 1;
                     }
-                    if i == self.log.len() + 1 {
-                        self.log.push(e);
-                    } else if i > self.log.len() + 1 {
-                        gap = true;
+                    self.truncate_log(i);
+                    // The leader's entries of its own generation follow its fork: once we
+                    // hold one, we know the fork even if we missed the `NewLeader`.
+                    let f = self.fork as usize;
+                    let known = self.log.get(f).is_some_and(|e| e.generation == generation)
+                        && (f == 0 || self.log[f - 1].generation < generation);
+                    if !known {
+                        if let Some(f) = self.log.iter().position(|e| e.generation == generation) {
+                            self.fork = f as u64;
+                        }
                     }
                 }
                 ctx.send(
@@ -604,7 +668,9 @@ impl Server {
                     Msg::Ack {
                         generation: self.generation,
                         position: self.position(),
-                        resend: gap || probe,
+                        // After a mismatch, a probe or dropping entries, our position is
+                        // exact (it may be lower than what we acknowledged before).
+                        resend: !matches || probe || self.position() < before,
                     },
                 );
             }
@@ -613,7 +679,8 @@ impl Server {
                 position,
                 resend,
             } => {
-                if self.role != Role::Leader || generation > self.generation {
+                // Positions acknowledged in another generation refer to another log.
+                if self.role != Role::Leader || generation != self.generation {
                     return;
                 }
                 let a = self.acked.entry(from).or_insert(0);
@@ -784,6 +851,7 @@ impl Protocol for Node {
                             f,
                             Msg::Append {
                                 generation: s.generation,
+                                prev: s.version_at(s.position()),
                                 entries: Vec::new(),
                             },
                         );
@@ -807,11 +875,7 @@ impl Protocol for Node {
                 role: s.role,
                 generation: s.generation,
                 position: s.position(),
-                data: s
-                    .log
-                    .iter()
-                    .map(|e| (e.key.clone(), (e.value.clone(), e.version())))
-                    .collect(),
+                data: s.data.clone(),
                 acked: if s.role == Role::Leader {
                     s.acked.clone()
                 } else {
@@ -1002,6 +1066,7 @@ impl ReplicationScenario {
                 generation: 1,
                 leader: 0,
                 fork: 0,
+                data: BTreeMap::new(),
                 acked: BTreeMap::new(),
                 pending: Vec::new(),
                 backoff: BTreeMap::new(),
@@ -1068,3 +1133,5 @@ pub fn read(at: Time, client: NodeId, replica: NodeId, key: &str) -> Interventio
 }
 
 pub mod analysis;
+
+pub mod presets;

@@ -1,0 +1,290 @@
+//! The readable summary of a lesson step's run (`distlab lesson show`).
+
+use distlab_sim::engine::{Engine, NodeRole};
+use distlab_sim::lesson::{Goal, Lesson};
+use distlab_sim::models::replication::analysis::Analysis;
+use distlab_sim::models::replication::{Node, ReplicationScenario, Role, View};
+use distlab_sim::Protocol;
+use std::fmt::Write;
+
+fn plural(n: u64, one: &str) -> String {
+    match (n, one) {
+        (1, _) => format!("{n} {one}"),
+        (_, "entry") => format!("{n} entries"),
+        _ => format!("{n} {one}s"),
+    }
+}
+
+/// A summary of step `index` (0-based) of `lesson` with the run `engine` at `cursor`:
+/// title, cursor time, per-node state, writes with latency, reads (stale ones marked
+/// `STALE` with the explanation), follower lag and lost writes. Times in simulated ms.
+pub fn summary(
+    lesson: &Lesson,
+    index: usize,
+    scenario: &ReplicationScenario,
+    engine: &Engine<Node>,
+    cursor: Option<usize>,
+    a: &Analysis,
+) -> String {
+    let mut o = String::new();
+    let step = &lesson.steps[index];
+    let names: Vec<&str> = engine.nodes().iter().map(|n| n.name.as_str()).collect();
+    let name = |n: usize| names.get(n).copied().unwrap_or("?");
+    let _ = writeln!(
+        o,
+        "{} — step {}/{}: {}",
+        lesson.title,
+        index + 1,
+        lesson.steps.len(),
+        step.title
+    );
+    let mode = scenario
+        .mode()
+        .map(|m| m.describe())
+        .unwrap_or_else(|e| e.to_string());
+    let _ = writeln!(
+        o,
+        "replication: {mode}, {}, seed {}",
+        plural(scenario.followers.len() as u64, "follower"),
+        scenario.seed
+    );
+    match cursor {
+        Some(s) => {
+            let _ = writeln!(
+                o,
+                "cursor: {} ms (event {} of {})",
+                a.now,
+                s + 1,
+                engine.trace().len()
+            );
+        }
+        None => {
+            let _ = writeln!(
+                o,
+                "cursor: 0 ms (the start, before event 1 of {})",
+                engine.trace().len()
+            );
+        }
+    }
+
+    // Nodes.
+    let _ = writeln!(o, "\nnodes:");
+    let world = engine.world_at(cursor);
+    let titled: Vec<String> = engine
+        .nodes()
+        .iter()
+        .map(|i| match &i.place {
+            Some(p) => format!("{} ({p})", i.name),
+            None => i.name.clone(),
+        })
+        .collect();
+    let width = titled.iter().map(|n| n.chars().count()).max().unwrap_or(0);
+    for (n, info) in engine.nodes().iter().enumerate() {
+        let up = world.as_ref().is_none_or(|w| w.up[n]);
+        let view = match &world {
+            Some(w) => w.nodes[n].view(),
+            None => engine.views_at(cursor)[n].clone(),
+        };
+        let state = match (&view, info.role) {
+            (View::Server(s), _) => {
+                let mut line = format!(
+                    "{}, generation {}, log position {}",
+                    if s.role == Role::Leader {
+                        "leader"
+                    } else {
+                        "follower"
+                    },
+                    s.generation,
+                    s.position
+                );
+                for (k, (v, ver)) in &s.data {
+                    let _ = write!(line, "; {k} = \"{v}\" (index {})", ver.index);
+                }
+                if s.role == Role::Leader && !s.acked.is_empty() {
+                    let acked: Vec<String> = s
+                        .acked
+                        .iter()
+                        .map(|(f, p)| format!("{} at {p}", name(*f)))
+                        .collect();
+                    let _ = write!(line, "; followers acknowledged: {}", acked.join(", "));
+                }
+                if !s.waiting.is_empty() {
+                    let _ = write!(
+                        line,
+                        "; {} waiting for follower acks",
+                        plural(s.waiting.len() as u64, "write")
+                    );
+                }
+                line
+            }
+            (View::Client { in_progress, .. }, NodeRole::Client) => {
+                format!(
+                    "client, {} in progress",
+                    plural(*in_progress as u64, "write")
+                )
+            }
+            (View::Client { .. }, NodeRole::Server) => "client".to_string(),
+        };
+        let _ = writeln!(
+            o,
+            "  {:width$}  {:4}  {state}",
+            titled[n],
+            if up { "up" } else { "DOWN" }
+        );
+    }
+
+    // Writes.
+    let _ = writeln!(o, "\nwrites:");
+    if a.writes.is_empty() {
+        let _ = writeln!(o, "  none yet");
+    }
+    for w in &a.writes {
+        let label = w
+            .label
+            .as_deref()
+            .map(|l| format!(" [{l}]"))
+            .unwrap_or_default();
+        let outcome = match (w.acked, w.latency_ms()) {
+            (Some((at, _, v)), Some(lat)) => format!(
+                "acknowledged at {at} ms, latency {lat} ms, log index {} (generation {})",
+                v.index, v.generation
+            ),
+            _ => "not acknowledged".to_string(),
+        };
+        let lost = if a.lost_writes.contains(&w.op) {
+            " — LOST"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            o,
+            "  op {}{label}: {} writes {} = \"{}\" at {} ms; {outcome}{lost}",
+            w.op,
+            name(w.client),
+            w.key,
+            w.value,
+            w.invoked_at
+        );
+    }
+
+    // Reads.
+    let _ = writeln!(o, "\nreads:");
+    if a.reads.is_empty() {
+        let _ = writeln!(o, "  none yet");
+    }
+    for r in &a.reads {
+        let label = r
+            .label
+            .as_deref()
+            .map(|l| format!(" [{l}]"))
+            .unwrap_or_default();
+        let outcome = match &r.returned {
+            Some((at, _, value, version, position)) => format!(
+                "returned {} (index {}) at {at} ms; {} was at log position {position}",
+                value
+                    .as_deref()
+                    .map_or("nothing".to_string(), |v| format!("\"{v}\"")),
+                version.index,
+                name(r.replica)
+            ),
+            None => "no answer yet".to_string(),
+        };
+        let stale = if r.stale.is_some() { " — STALE" } else { "" };
+        let _ = writeln!(
+            o,
+            "  op {}{label}: {} reads {} from {} at {} ms; {outcome}{stale}",
+            r.op,
+            name(r.client),
+            r.key,
+            name(r.replica),
+            r.invoked_at
+        );
+        if let Some(s) = &r.stale {
+            let _ = writeln!(o, "    STALE READ: {}", s.explanation);
+        }
+    }
+    let stale = a.stale_reads().count();
+    let _ = writeln!(
+        o,
+        "  {} stale",
+        if stale == 0 {
+            "no read is".to_string()
+        } else {
+            format!(
+                "{} {}",
+                plural(stale as u64, "read"),
+                if stale == 1 { "is" } else { "are" }
+            )
+        }
+    );
+
+    // Lag.
+    let _ = writeln!(o, "\nreplication lag:");
+    match a.leader {
+        Some(l) => {
+            let _ = writeln!(
+                o,
+                "  current leader: {}, log position {}",
+                name(l),
+                a.leader_position
+            );
+        }
+        None => {
+            let _ = writeln!(o, "  no leader");
+        }
+    }
+    for lag in &a.lag {
+        let behind = if lag.entries == 0 {
+            "caught up".to_string()
+        } else {
+            format!("{} behind, {} ms", plural(lag.entries, "entry"), lag.ms)
+        };
+        let _ = writeln!(
+            o,
+            "  {}: {behind} (log position {})",
+            name(lag.follower),
+            lag.position
+        );
+    }
+
+    // Lost writes.
+    let _ = writeln!(o, "\nlost acknowledged writes:");
+    if a.lost_writes.is_empty() {
+        let _ = writeln!(o, "  none");
+    }
+    for op in &a.lost_writes {
+        if let Some(w) = a.writes.iter().find(|w| w.op == *op) {
+            let _ = writeln!(
+                o,
+                "  op {}: {} = \"{}\", acknowledged to {} at {} ms, is not in the log of leader {}",
+                w.op,
+                w.key,
+                w.value,
+                name(w.client),
+                w.acked.map_or(0, |x| x.0),
+                a.leader.map_or("?", name)
+            );
+        }
+    }
+
+    if let Some(c) = &step.challenge {
+        let goal = match c.goal {
+            Goal::StaleRead => match &c.client {
+                Some(who) => format!("make a read by {who} stale"),
+                None => "make a read stale".to_string(),
+            },
+            Goal::LostWrite => "lose an acknowledged write".to_string(),
+        };
+        let met = Lesson::challenge_met(c, scenario, engine);
+        let _ = writeln!(
+            o,
+            "\nchallenge: {goal} — {}",
+            if met {
+                "met by this run"
+            } else {
+                "not met by this run"
+            }
+        );
+    }
+    o
+}

@@ -1,0 +1,238 @@
+//! The `distlab` binary, run as a user would.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn distlab(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_distlab"))
+        .args(args)
+        .output()
+        .expect("the distlab binary runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn built_in_lesson() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../lessons/replication-lag.toml")
+}
+
+/// A fresh file under the system's temporary directory.
+fn temp_file(name: &str, text: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("distlab-cli-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn validate_accepts_the_built_in_lesson() {
+    let path = built_in_lesson();
+    let o = distlab(&["lesson", "validate", path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o).trim(), format!("ok {}", path.display()));
+}
+
+#[test]
+fn validate_reports_the_line_of_an_unknown_node() {
+    let text = std::fs::read_to_string(built_in_lesson()).unwrap();
+    // Break the "Alice refreshes" step: its read goes to a replica that does not exist.
+    let broken = text.replacen(
+        "title = \"Alice refreshes\"",
+        "title = \"Alice refreshes\"\nactions = [ { at = 500, action = \"read\", client = \"alice\", replica = \"follower-9\", key = \"score\" } ]",
+        1,
+    );
+    assert_ne!(broken, text);
+    let line = broken
+        .lines()
+        .position(|l| l.starts_with("title = \"Alice refreshes\""))
+        .unwrap(); // 0-based index of the title; the [[step]] header is the line before it
+    let path = temp_file("broken-node.toml", &broken);
+    let o = distlab(&["lesson", "validate", path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(
+        err.starts_with(&format!("{}:{}: ", path.display(), line)),
+        "{err}"
+    );
+    assert!(err.contains("follower-9"), "{err}");
+    assert!(stdout(&o).is_empty());
+    let _ = std::fs::remove_file(path);
+}
+
+#[test]
+fn validate_reports_the_line_of_a_syntax_error() {
+    let text = "id = \"x\"\ntitle = \"X\"\nsummary = \"s\"\nmodel = \"replication\"\n\n[scenario\nseed = 1\n";
+    let path = temp_file("broken-syntax.toml", text);
+    let good = built_in_lesson();
+    let o = distlab(&[
+        "lesson",
+        "validate",
+        good.to_str().unwrap(),
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("ok "));
+    let err = stderr(&o);
+    assert!(err.starts_with(&format!("{}:6: ", path.display())), "{err}");
+    let _ = std::fs::remove_file(path);
+}
+
+#[test]
+fn validate_without_files_or_with_a_missing_file_is_bad_input() {
+    let o = distlab(&["lesson", "validate"]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = distlab(&["lesson", "validate", "/nonexistent/lesson.toml"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("cannot read"), "{}", stderr(&o));
+}
+
+#[test]
+fn list_shows_the_built_in_lessons() {
+    let o = distlab(&["lesson", "list"]);
+    assert_eq!(o.status.code(), Some(0));
+    let out = stdout(&o);
+    assert!(out.contains("replication-lag"), "{out}");
+    assert!(out.contains("Replication lag"), "{out}");
+    assert!(out.contains("steps)"), "{out}");
+}
+
+#[test]
+fn show_step_6_marks_bobs_read_stale() {
+    let o = distlab(&["lesson", "show", "replication-lag", "--step", "6"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("Bob refreshes"), "{out}");
+    assert!(out.contains("cursor: 437 ms"), "{out}");
+    let bob = out
+        .lines()
+        .find(|l| l.contains("[bob-read]"))
+        .expect("bob's read is listed");
+    assert!(bob.contains("STALE"), "{bob}");
+    assert!(bob.contains("\"3–3 live\""), "{bob}");
+    assert!(out.contains("STALE READ: bob's read at 431 ms"), "{out}");
+    let alice = out.lines().find(|l| l.contains("[alice-read]")).unwrap();
+    assert!(!alice.contains("STALE"), "{alice}");
+    assert!(out.contains("latency 4 ms"), "{out}");
+    assert!(out.contains("follower-2: 1 entry behind, 35 ms"), "{out}");
+}
+
+#[test]
+fn show_json_is_the_analysis() {
+    let o = distlab(&[
+        "lesson",
+        "show",
+        "replication-lag",
+        "--step",
+        "13",
+        "--json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    assert_eq!(v["lost_writes"], serde_json::json!([1]));
+    assert_eq!(v["leader"], serde_json::json!(1));
+    assert!(v["reads"].as_array().unwrap().len() >= 3);
+}
+
+#[test]
+fn show_from_a_file() {
+    let path = built_in_lesson();
+    let o = distlab(&[
+        "lesson",
+        "show",
+        "--file",
+        path.to_str().unwrap(),
+        "--step",
+        "13",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("— LOST"));
+}
+
+#[test]
+fn show_rejects_unknown_lessons_and_steps() {
+    let o = distlab(&["lesson", "show", "no-such-lesson"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("replication-lag"),
+        "lists the known ids"
+    );
+    let o = distlab(&["lesson", "show", "replication-lag", "--step", "99"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("out of range"));
+    let o = distlab(&["lesson", "show", "replication-lag", "--step", "0"]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = distlab(&["lesson", "show"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn run_trace_is_identical_across_runs() {
+    let args = [
+        "run",
+        "--lesson",
+        "replication-lag",
+        "--step",
+        "13",
+        "--trace",
+    ];
+    let a = distlab(&args);
+    let b = distlab(&args);
+    assert_eq!(a.status.code(), Some(0), "{}", stderr(&a));
+    assert_eq!(a.stdout, b.stdout);
+    let v: serde_json::Value = serde_json::from_slice(&a.stdout).expect("JSON");
+    assert!(v.as_array().unwrap().len() > 20);
+    // Another step is another run.
+    let c = distlab(&[
+        "run",
+        "--lesson",
+        "replication-lag",
+        "--step",
+        "6",
+        "--trace",
+    ]);
+    assert_ne!(a.stdout, c.stdout);
+}
+
+#[test]
+fn run_needs_a_lesson() {
+    let o = distlab(&["run", "--step", "2"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn bench_prints_the_metrics() {
+    let o = distlab(&["bench", "--events", "1500"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    for name in [
+        "engine.events ",
+        "engine.events_per_sec ",
+        "engine.step_back_ms.median ",
+        "engine.step_back_ms.max ",
+        "engine.add_intervention_ms.median ",
+        "engine.add_intervention_ms.max ",
+    ] {
+        let line = out
+            .lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_else(|| panic!("no {name}in {out}"));
+        let value: f64 = line[name.len()..].parse().expect("a number");
+        assert!(value >= 0.0);
+    }
+    let events: usize = out
+        .lines()
+        .find_map(|l| l.strip_prefix("engine.events "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(events >= 1500);
+    let o = distlab(&["bench", "--events", "0"]);
+    assert_eq!(o.status.code(), Some(2));
+}

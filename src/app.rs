@@ -1,0 +1,104 @@
+//! The app shell: routes, the home page, the not-found page, and the visible error shown
+//! if the WebAssembly ever panics.
+
+use crate::lesson_page::{lessons, FreeLab, LessonPage};
+use leptos::prelude::*;
+use leptos_router::components::{Route, Router, Routes, A};
+use leptos_router::path;
+
+/// Logs panics to the console and shows them on the page instead of leaving it frozen.
+pub fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        console_error_panic_hook::hook(info);
+        show_fatal(&info.to_string());
+    }));
+}
+
+fn show_fatal(msg: &str) {
+    let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    let el = match doc.get_element_by_id("fatal-error") {
+        Some(el) => el,
+        None => {
+            let Ok(el) = doc.create_element("div") else {
+                return;
+            };
+            el.set_id("fatal-error");
+            let _ = el.set_attribute("role", "alert");
+            if let Some(body) = doc.body() {
+                let _ = body.append_child(&el);
+            }
+            el
+        }
+    };
+    el.set_text_content(Some(&format!(
+        "Distlab hit an internal error and stopped. Reload the page to start again (your place is in the address bar). Details: {msg}"
+    )));
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    view! {
+        <Router>
+            <Routes fallback=|| view! { <NotFound /> }>
+                <Route path=path!("/") view=Home />
+                <Route path=path!("/lesson/:id") view=LessonPage />
+                <Route path=path!("/lab/:preset") view=FreeLab />
+            </Routes>
+        </Router>
+    }
+}
+
+#[component]
+fn Home() -> impl IntoView {
+    view! {
+        <div class="home">
+            <header class="home-head">
+                <h1>"Distlab"</h1>
+                <p class="tagline">"Distributed systems and databases as live, deterministic simulations. Step through them forwards and back; crash nodes, cut links and delay messages, and see what the protocol does."</p>
+            </header>
+            <section aria-labelledby="lessons-h">
+                <h2 id="lessons-h">"Lessons"</h2>
+                <ul class="lesson-list">
+                    {lessons().iter().map(|l| {
+                        let href = format!("/lesson/{}?step=1", l.id);
+                        view! {
+                            <li class="lesson-card">
+                                <h3><A href=href.clone()>{l.title.clone()}</A></h3>
+                                <p>{l.summary.clone()}</p>
+                                <p class="meta">{format!("{} steps", l.steps.len())}</p>
+                                <A href=href attr:class="button primary">"Start lesson →"</A>
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+            </section>
+            <section aria-labelledby="labs-h">
+                <h2 id="labs-h">"Free lab"</h2>
+                <ul class="lesson-list">
+                    {distlab_sim::models::replication::presets::presets().into_iter().map(|p| view! {
+                        <li class="lesson-card">
+                            <h3><A href=format!("/lab/{}", p.id)>{p.title}</A></h3>
+                            <p>{p.summary}</p>
+                        </li>
+                    }).collect_view()}
+                </ul>
+            </section>
+            <footer class="home-foot">
+                <p>"Keyboard: Space play/pause · ← → step · Home/End · Page Up/Down previous/next lesson step."</p>
+            </footer>
+        </div>
+    }
+}
+
+#[component]
+fn NotFound() -> impl IntoView {
+    view! {
+        <div class="message-page" role="alert">
+            <h1>"Page not found"</h1>
+            <p>"There is nothing at this address."</p>
+            <p><A href="/">"← All lessons"</A></p>
+        </div>
+    }
+}

@@ -1,0 +1,540 @@
+//! The space-time diagram: a lifeline per node (time runs left to right), events as marks,
+//! messages as arrows from send to delivery, messages in flight animated, dropped messages
+//! ending in a cross, crashed periods shaded. Model-independent: it draws a
+//! [`Diagram`](distlab_sim::diagram::Diagram) and takes highlights from the page.
+
+use crate::lab::Lab;
+use distlab_sim::diagram::{Arrow, Outcome};
+use distlab_sim::{Action, NodeRole};
+use leptos::ev;
+use leptos::html;
+use leptos::prelude::*;
+
+/// Height of one lifeline row, px.
+pub const ROW_H: f64 = 58.0;
+/// Space above the first row for the time axis, px.
+const TOP: f64 = 30.0;
+/// Horizontal padding inside the plot, px.
+const PAD: f64 = 18.0;
+
+/// Something the page wants marked on the diagram.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Highlight {
+    /// The trace step of the event to mark.
+    pub step: usize,
+    /// CSS class, e.g. `"stale"`, `"lost"`.
+    pub class: &'static str,
+    /// Short text drawn beside the mark.
+    pub text: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+struct Tip {
+    x: f64,
+    y: f64,
+    title: String,
+    details: Vec<(String, String)>,
+}
+
+/// Geometry shared by every element of one diagram.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Geo {
+    scale: f64,
+    width: f64,
+}
+
+impl Geo {
+    fn x(&self, t: f64) -> f64 {
+        PAD + t * self.scale
+    }
+    fn y(&self, row: usize) -> f64 {
+        TOP + ROW_H * row as f64 + ROW_H / 2.0
+    }
+}
+
+fn arrow_head(x1: f64, y1: f64, x2: f64, y2: f64) -> String {
+    let (dx, dy) = (x2 - x1, y2 - y1);
+    let len = (dx * dx + dy * dy).sqrt().max(1e-6);
+    let (ux, uy) = (dx / len, dy / len);
+    let (bx, by) = (x2 - ux * 9.0, y2 - uy * 9.0);
+    let (px, py) = (-uy * 4.0, ux * 4.0);
+    format!(
+        "{x2:.1},{y2:.1} {:.1},{:.1} {:.1},{:.1}",
+        bx + px,
+        by + py,
+        bx - px,
+        by - py
+    )
+}
+
+/// Where a dropped message's arrow ends, as a fraction of the way to the receiver.
+fn drop_fraction(a: &Arrow, at: u64) -> f64 {
+    if at < a.arrives_at && a.arrives_at > a.sent_at {
+        (at - a.sent_at) as f64 / (a.arrives_at - a.sent_at) as f64
+    } else {
+        0.8
+    }
+}
+
+fn nice_tick(span: f64) -> f64 {
+    let raw = span / 8.0;
+    let p = 10f64.powf(raw.log10().floor());
+    [1.0, 2.0, 5.0, 10.0]
+        .iter()
+        .map(|m| m * p)
+        .find(|v| *v >= raw)
+        .unwrap_or(10.0 * p)
+}
+
+/// The diagram with its row headers (names, places, crash / restart buttons).
+#[component]
+pub fn SpaceTime(lab: Lab, highlights: Memo<Vec<Highlight>>) -> impl IntoView {
+    let plot_ref = NodeRef::<html::Div>::new();
+    let width = RwSignal::new(900.0);
+    let measure = move || {
+        if let Some(el) = plot_ref.get_untracked() {
+            let w = el.get_bounding_client_rect().width();
+            if w > 100.0 && (w - width.get_untracked()).abs() > 0.5 {
+                width.set(w);
+            }
+        }
+    };
+    Effect::new(move |_| {
+        plot_ref.track();
+        measure();
+    });
+    let handle = window_event_listener(ev::resize, move |_| measure());
+    on_cleanup(move || handle.remove());
+
+    let tip = RwSignal::new(None::<Tip>);
+    let geo = Memo::new(move |_| {
+        let w = width.get() * lab.zoom.get().max(1.0);
+        let end = lab.diagram.with(|d| d.end_time).max(100) as f64 * 1.04;
+        Geo {
+            scale: (w - 2.0 * PAD) / end,
+            width: w,
+        }
+    });
+    // When zoomed in, keep the "now" line in view.
+    Effect::new(move |_| {
+        let x = geo.get().x(lab.display_time.get());
+        let vw = width.get();
+        // After the DOM has the new width (next frame), or the browser clamps the scroll.
+        request_animation_frame(move || {
+            if let Some(el) = plot_ref.get_untracked() {
+                let sl = el.scroll_left() as f64;
+                if x < sl + 0.15 * vw || x > sl + 0.85 * vw {
+                    el.set_scroll_left((x - 0.45 * vw).max(0.0) as i32);
+                }
+            }
+        });
+    });
+    let rows = move || lab.diagram.with(|d| d.nodes.len());
+    let height = move || TOP + ROW_H * rows() as f64 + 8.0;
+    let down_at = move |node: usize| {
+        let s = lab.shown.get();
+        lab.diagram.with(|d| {
+            d.down.iter().any(|p| {
+                p.node == node
+                    && s.is_some_and(|s| p.from_step <= s && p.until.is_none_or(|(_, us)| us > s))
+            })
+        })
+    };
+
+    let headers = move || {
+        lab.diagram.with(|d| {
+            d.nodes
+                .iter()
+                .enumerate()
+                .map(|(i, n)| {
+                    let name = n.name.clone();
+                    let place = n.place.clone().unwrap_or_default();
+                    let role = n.role;
+                    let label_crash = format!("Crash {name}");
+                    let label_restart = format!("Restart {name}");
+                    view! {
+                        <div class="row-head" class:client=role == NodeRole::Client class:down=move || down_at(i)
+                             style=format!("height:{ROW_H}px")>
+                            <div class="row-name">
+                                <span class="node-name">{name.clone()}</span>
+                                <span class="node-place">{place}</span>
+                            </div>
+                            {move || if down_at(i) {
+                                let l = label_restart.clone();
+                                view! { <button class="node-btn restart" aria-label=l
+                                    on:click=move |_| lab.intervene(Action::Restart { node: i })>"Restart"</button> }.into_any()
+                            } else {
+                                let l = label_crash.clone();
+                                view! { <button class="node-btn crash" aria-label=l
+                                    on:click=move |_| lab.intervene(Action::Crash { node: i })>"Crash"</button> }.into_any()
+                            }}
+                        </div>
+                    }
+                })
+                .collect_view()
+        })
+    };
+
+    let axis = move || {
+        let g = geo.get();
+        let end = (g.width - 2.0 * PAD) / g.scale;
+        let tick = nice_tick(end);
+        let mut t = 0.0;
+        let mut v = Vec::new();
+        while t <= end {
+            let x = g.x(t);
+            v.push(view! {
+                <line class="tick" x1=x x2=x y1=TOP - 6.0 y2=height() />
+                <text class="tick-label" x=x y=TOP - 10.0 text-anchor="middle">{format!("{t} ms")}</text>
+            });
+            t += tick;
+        }
+        v.collect_view()
+    };
+
+    let lifelines = move || {
+        let g = geo.get();
+        (0..rows())
+            .map(|i| {
+                let y = g.y(i);
+                view! { <line class="lifeline" x1=PAD x2=g.width - PAD y1=y y2=y /> }
+            })
+            .collect_view()
+    };
+
+    let downs = move || {
+        let g = geo.get();
+        lab.diagram.with(|d| {
+            d.down
+                .iter()
+                .map(|p| {
+                    let p = p.clone();
+                    let y = g.y(p.node) - ROW_H * 0.32;
+                    let x1 = g.x(p.from as f64);
+                    let x2 = move || match p.until {
+                        Some((t, s)) if lab.shown.get().is_some_and(|c| c >= s) => g.x(t as f64),
+                        _ => g.x(lab.display_time.get()).max(x1),
+                    };
+                    let visible = move || lab.shown.get().is_some_and(|s| s >= p.from_step);
+                    view! {
+                        <rect class="down" class:future=move || !visible() x=x1 y=y width=move || (x2() - x1).max(1.0) height=ROW_H * 0.64 />
+                    }
+                })
+                .collect_view()
+        })
+    };
+
+    let set_tip = move |ev: &web_sys::MouseEvent, title: String, details: Vec<(String, String)>| {
+        if let Some(el) = plot_ref.get_untracked() {
+            let r = el.get_bounding_client_rect();
+            let x = ev.client_x() as f64 - r.left() + el.scroll_left() as f64;
+            tip.set(Some(Tip {
+                x,
+                y: ev.client_y() as f64 - r.top(),
+                title,
+                details,
+            }));
+        }
+    };
+    let focus_tip = move |x: f64, y: f64, title: String, details: Vec<(String, String)>| {
+        tip.set(Some(Tip {
+            x,
+            y,
+            title,
+            details,
+        }))
+    };
+
+    let arrows = move || {
+        let g = geo.get();
+        let shown_now = lab.shown.get_untracked().map_or(0, |s| s + 1);
+        lab.diagram.with(|d| {
+            let name = |n: usize| d.nodes.get(n).map_or(String::new(), |i| i.name.clone());
+            d.arrows
+                .iter()
+                .filter_map(|a| {
+                    let end_step = a.end_step()?;
+                    let (x1, y1) = (g.x(a.sent_at as f64), g.y(a.from));
+                    let (xr, yr) = (g.x(a.arrives_at as f64), g.y(a.to));
+                    let (dropped, reason, at) = match &a.outcome {
+                        Outcome::Dropped { at, reason, .. } => (true, Some(reason.describe()), *at),
+                        Outcome::Delivered { at, .. } => (false, None, *at),
+                        Outcome::InFlight => return None,
+                    };
+                    let (x2, y2) = if dropped {
+                        let f = drop_fraction(a, at);
+                        (x1 + (xr - x1) * f, y1 + (yr - y1) * f)
+                    } else {
+                        (g.x(at as f64), yr)
+                    };
+                    let mut details = vec![("message".to_string(), format!("#{} {} → {}", a.id, name(a.from), name(a.to)))];
+                    details.push(("sent".into(), format!("{} ms", a.sent_at)));
+                    match &a.outcome {
+                        Outcome::Delivered { at, .. } => details.push(("delivered".into(), format!("{at} ms ({} ms later)", at - a.sent_at))),
+                        Outcome::Dropped { at, reason, .. } => details.push(("dropped".into(), format!("{at} ms: {}", reason.describe()))),
+                        Outcome::InFlight => {}
+                    }
+                    details.extend(a.details.iter().cloned());
+                    let title = a.label.clone();
+                    let (t2, d2) = (title.clone(), details.clone());
+                    let label_x = (x1 + x2) / 2.0;
+                    let label_y = (y1 + y2) / 2.0 - 4.0;
+                    let long = (x2 - x1).abs() > 70.0;
+                    Some(view! {
+                        <g class=format!("message{}{}", if dropped { " dropped" } else { "" }, if end_step >= shown_now { " future" } else { "" }) data-vis=end_step
+                           data-kind=a.kind data-from=name(a.from) data-to=name(a.to) data-id=a.id
+                           data-sent-at=a.sent_at data-received-at=if dropped { None } else { Some(at) }
+                           data-dropped=if dropped { Some("true") } else { None } data-drop-reason=reason
+                           tabindex="0"
+                           aria-label=format!("{}: {} → {}{}", title, name(a.from), name(a.to), if dropped { ", dropped" } else { "" })
+                           on:mouseenter=move |ev| set_tip(&ev, title.clone(), details.clone())
+                           on:mouseleave=move |_| tip.set(None)
+                           on:focus=move |_| focus_tip(x2, y2, t2.clone(), d2.clone())
+                           on:blur=move |_| tip.set(None)>
+                            <line class="hit" x1=x1 y1=y1 x2=x2 y2=y2 />
+                            <line class="shaft" x1=x1 y1=y1 x2=x2 y2=y2 />
+                            {if dropped {
+                                view! { <path class="cross" d=format!("M{:.1},{:.1} l8,8 m0,-8 l-8,8", x2 - 4.0, y2 - 4.0) /> }.into_any()
+                            } else {
+                                view! { <polygon class="head" points=arrow_head(x1, y1, x2, y2) /> }.into_any()
+                            }}
+                            {long.then(|| view! { <text class="msg-label" x=label_x y=label_y text-anchor="middle">{a.label.clone()}</text> })}
+                        </g>
+                    })
+                })
+                .collect_view()
+        })
+    };
+
+    let marks = move || {
+        let g = geo.get();
+        let shown_now = lab.shown.get_untracked().map_or(0, |s| s + 1);
+        let hl = highlights.get();
+        lab.diagram.with(|d| {
+            d.marks
+                .iter()
+                .map(|m| {
+                    let step = m.step;
+                    let x = g.x(m.time as f64);
+                    let node_name = m.node.and_then(|n| d.nodes.get(n)).map(|n| n.name.clone());
+                    let h = hl.iter().find(|h| h.step == step).cloned();
+                    let hclass = h.as_ref().map_or("", |h| h.class);
+                    let (title, details) = (m.label.clone(), m.details.clone());
+                    let (t2, d2) = (title.clone(), details.clone());
+                    let kind = m.kind;
+                    match m.node {
+                        None => {
+                            let net_row = d.marks[..step].iter().filter(|x| x.node.is_none()).count();
+                            let y2 = TOP + ROW_H * d.nodes.len() as f64;
+                            view! {
+                                <g class={if step >= shown_now { "event network future" } else { "event network" }} data-vis=step data-kind=kind data-time=m.time data-step=step
+                                   tabindex="0" aria-label=title.clone()
+                                   on:mouseenter=move |ev| set_tip(&ev, title.clone(), details.clone())
+                                   on:mouseleave=move |_| tip.set(None)
+                                   on:focus=move |_| focus_tip(x, TOP, t2.clone(), d2.clone()) on:blur=move |_| tip.set(None)>
+                                    <line class="net-line" x1=x x2=x y1=TOP y2=y2 />
+                                    <text class="net-label" x=x + 4.0 y=TOP + 12.0 + 13.0 * (net_row % 3) as f64>{m.label.clone()}</text>
+                                </g>
+                            }
+                            .into_any()
+                        }
+                        Some(n) => {
+                            let y = g.y(n);
+                            let shape = match kind {
+                                "crash" => view! { <path class="shape" d=format!("M{:.1},{:.1} l12,12 m0,-12 l-12,12", x - 6.0, y - 6.0) /> }.into_any(),
+                                "invoke" => view! { <rect class="shape" x=x - 5.0 y=y - 5.0 width=10 height=10 /> }.into_any(),
+                                "return" => view! { <polygon class="shape" points=format!("{x:.1},{:.1} {:.1},{y:.1} {x:.1},{:.1} {:.1},{y:.1}", y - 7.0, x + 7.0, y + 7.0, x - 7.0) /> }.into_any(),
+                                _ => view! { <circle class="shape" cx=x cy=y r=4.5 /> }.into_any(),
+                            };
+                            let text = h.map(|h| h.text);
+                            view! {
+                                <g class=format!("event {kind} {hclass}{}", if step >= shown_now { " future" } else { "" }) data-vis=step
+                                   data-kind=kind data-node=node_name data-time=m.time data-step=step
+                                   tabindex="0" aria-label=title.clone()
+                                   on:mouseenter=move |ev| set_tip(&ev, title.clone(), details.clone())
+                                   on:mouseleave=move |_| tip.set(None)
+                                   on:focus=move |_| focus_tip(x, y, t2.clone(), d2.clone()) on:blur=move |_| tip.set(None)>
+                                    <circle class="hit" cx=x cy=y r=10 />
+                                    {(!hclass.is_empty()).then(|| view! { <circle class="ring" cx=x cy=y r=11 /> })}
+                                    {shape}
+                                    {text.map(|t| view! { <text class="hl-label" x=x y=y - 14.0 text-anchor="middle">{t}</text> })}
+                                </g>
+                            }
+                            .into_any()
+                        }
+                    }
+                })
+                .collect_view()
+        })
+    };
+
+    // Messages in flight at the shown step: animated, clickable to drop.
+    let in_flight = Memo::new(move |_| {
+        let s = lab.shown.get();
+        lab.diagram.with(|d| {
+            d.arrows
+                .iter()
+                .filter(|a| {
+                    s.is_some_and(|s| a.send_step <= s && a.end_step().is_none_or(|e| e > s))
+                })
+                .map(|a| a.id)
+                .collect::<Vec<_>>()
+        })
+    });
+    let flying = move |id: u64| {
+        let Some(a) = lab
+            .diagram
+            .with_untracked(|d| d.arrows.iter().find(|a| a.id == id).cloned())
+        else {
+            return ().into_any();
+        };
+        let names = lab
+            .diagram
+            .with_untracked(|d| (d.nodes[a.from].name.clone(), d.nodes[a.to].name.clone()));
+        let pos = move || {
+            let g = geo.get();
+            let t = lab.display_time.get();
+            let (x1, y1) = (g.x(a.sent_at as f64), g.y(a.from));
+            let (xr, yr) = (g.x(a.arrives_at as f64), g.y(a.to));
+            let f = if a.arrives_at > a.sent_at {
+                ((t - a.sent_at as f64) / (a.arrives_at - a.sent_at) as f64).clamp(0.0, 1.0)
+            } else {
+                1.0
+            };
+            (x1, y1, x1 + (xr - x1) * f, y1 + (yr - y1) * f, xr, yr)
+        };
+        let label = format!(
+            "Drop message #{}: {} ({} → {})",
+            a.id, a.label, names.0, names.1
+        );
+        let title = format!("{} (in flight — click to drop)", a.label);
+        let mut details = vec![(
+            "message".to_string(),
+            format!("#{} {} → {}", a.id, names.0, names.1),
+        )];
+        details.push(("sent".into(), format!("{} ms", a.sent_at)));
+        details.push(("arrives".into(), format!("{} ms", a.arrives_at)));
+        details.extend(a.details.iter().cloned());
+        let drop_it = move || lab.intervene(Action::DropMessage { id });
+        view! {
+            <g class="message in-flight" role="button" tabindex="0" aria-label=label
+               data-kind=a.kind data-from=names.0.clone() data-to=names.1.clone() data-id=a.id data-sent-at=a.sent_at
+               on:click=move |_| drop_it()
+               on:keydown=move |ev: web_sys::KeyboardEvent| if ev.key() == "Enter" || ev.key() == " " { ev.prevent_default(); ev.stop_propagation(); drop_it() }
+               on:mouseenter=move |ev| set_tip(&ev, title.clone(), details.clone())
+               on:mouseleave=move |_| tip.set(None)>
+                <line class="planned" x1=move || pos().0 y1=move || pos().1 x2=move || pos().4 y2=move || pos().5 />
+                <line class="hit" x1=move || pos().0 y1=move || pos().1 x2=move || pos().4 y2=move || pos().5 />
+                <line class="shaft" x1=move || pos().0 y1=move || pos().1 x2=move || pos().2 y2=move || pos().3 />
+                <circle class="packet" cx=move || pos().2 cy=move || pos().3 r=5 />
+            </g>
+        }
+        .into_any()
+    };
+
+    // Visibility: every mark and finished arrow carries `data-vis` (the step from which it
+    // is shown). Rather than one reactive closure per element, keep them sorted by that step
+    // and toggle only the ones between the old and the new shown step.
+    let svg_ref = NodeRef::<leptos::svg::Svg>::new();
+    let index = StoredValue::new_local(Vec::<(usize, web_sys::Element)>::new());
+    let applied = StoredValue::new(0usize);
+    let apply = move |target: usize| {
+        let from = applied.get_value();
+        index.with_value(|ix| {
+            let (lo, hi, show) = if target > from {
+                (from, target, true)
+            } else {
+                (target, from, false)
+            };
+            let a = ix.partition_point(|(v, _)| *v < lo);
+            let b = ix.partition_point(|(v, _)| *v < hi);
+            for (_, el) in &ix[a..b] {
+                let cl = el.class_list();
+                let _ = if show {
+                    cl.remove_1("future")
+                } else {
+                    cl.add_1("future")
+                };
+            }
+        });
+        applied.set_value(target);
+    };
+    let rebuild = move || {
+        let Some(svg) = svg_ref.get_untracked() else {
+            return;
+        };
+        let target = lab.shown.get_untracked().map_or(0, |s| s + 1);
+        let mut ix = Vec::new();
+        if let Ok(list) = svg.query_selector_all("[data-vis]") {
+            for i in 0..list.length() {
+                if let Some(el) = list
+                    .item(i)
+                    .and_then(|n| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(n).ok())
+                {
+                    let v = el
+                        .get_attribute("data-vis")
+                        .and_then(|v| v.parse().ok())
+                        .unwrap_or(usize::MAX);
+                    let _ = if v < target {
+                        el.class_list().remove_1("future")
+                    } else {
+                        el.class_list().add_1("future")
+                    };
+                    ix.push((v, el));
+                }
+            }
+        }
+        ix.sort_by_key(|(v, _)| *v);
+        index.set_value(ix);
+        applied.set_value(target);
+    };
+    Effect::new(move |_| {
+        // The diagram's DOM was re-rendered: re-index once the DOM is current (next frame).
+        lab.diagram.track();
+        geo.track();
+        highlights.track();
+        request_animation_frame(rebuild);
+    });
+    Effect::new(move |_| {
+        let target = lab.shown.get().map_or(0, |s| s + 1);
+        apply(target);
+    });
+
+    let now_x = move || geo.get().x(lab.display_time.get());
+    let aria = move || {
+        let (n, m) = lab.diagram.with(|d| (d.nodes.len(), d.arrows.len()));
+        let t = lab.shown.get().map_or(0, |s| {
+            lab.engine
+                .with_untracked(|e| e.trace().get(s).map_or(0, |ev| ev.time))
+        });
+        format!("Space-time diagram: {n} lifelines, time runs left to right; {m} messages in the run; now at {t} ms")
+    };
+
+    view! {
+        <div class="spacetime">
+            <div class="row-heads" style=move || format!("padding-top:{TOP}px")>{headers}</div>
+            <div class="plot" node_ref=plot_ref>
+                <svg node_ref=svg_ref role="img" aria-label=aria width=move || geo.get().width height=height class="diagram">
+                    <g class="axis">{axis}</g>
+                    <g class="lifelines">{lifelines}</g>
+                    <g class="downs">{downs}</g>
+                    <g class="arrows">{arrows}</g>
+                    <g class="marks">{marks}</g>
+                    <g class="flying">
+                        <For each=move || in_flight.get() key=|id| *id children=flying />
+                    </g>
+                    <line class="now" x1=now_x x2=now_x y1=TOP - 4.0 y2=height />
+                </svg>
+                {move || tip.get().map(|t| {
+                    let left = (t.x + 14.0).min(geo.get_untracked().width - 260.0).max(0.0);
+                    view! {
+                        <div class="tip" role="tooltip" style=format!("left:{left:.0}px;top:{:.0}px", t.y + 14.0)>
+                            <div class="tip-title">{t.title}</div>
+                            <table>{t.details.into_iter().map(|(k, v)| view! { <tr><th>{k}</th><td>{v}</td></tr> }).collect_view()}</table>
+                        </div>
+                    }
+                })}
+            </div>
+        </div>
+    }
+}

@@ -1,0 +1,376 @@
+//! `/lesson/:id?step=N`: the narration beside a live lab. The URL follows the step; the
+//! learner may leave the script (any intervention) and return to it.
+
+use crate::diagram::{Highlight, SpaceTime};
+use crate::lab::Lab;
+use crate::markdown::to_safe_html;
+use crate::panels::{
+    ClientControls, ModeControl, Operations, Replicas, Topology, Transport, ZoomControl,
+};
+use distlab_sim::lesson::{Goal, Lesson};
+use leptos::ev;
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+use std::sync::OnceLock;
+
+/// The built-in lessons, parsed once.
+pub fn lessons() -> &'static [Lesson] {
+    static L: OnceLock<Vec<Lesson>> = OnceLock::new();
+    L.get_or_init(distlab_sim::lesson::built_in)
+}
+
+/// Parses the `step` query value (1-based) against a lesson with `n` steps.
+pub fn parse_step(raw: Option<&str>, n: usize) -> Result<usize, String> {
+    match raw {
+        None | Some("") => Ok(0),
+        Some(s) => match s.trim().parse::<usize>() {
+            Ok(k) if (1..=n).contains(&k) => Ok(k - 1),
+            Ok(k) => Err(format!(
+                "This lesson has steps 1 to {n}; there is no step {k}."
+            )),
+            Err(_) => Err(format!(
+                "\"{s}\" is not a step number: this lesson has steps 1 to {n}."
+            )),
+        },
+    }
+}
+
+#[component]
+pub fn LessonPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
+    move || {
+        let id = id.get();
+        match lessons().iter().find(|l| l.id == id) {
+            Some(lesson) => view! { <LessonView lesson=lesson.clone() /> }.into_any(),
+            None => view! {
+                <div class="message-page" role="alert">
+                    <h1>"No such lesson"</h1>
+                    <p>{format!("There is no lesson called \"{id}\".")}</p>
+                    <p><A href="/">"← All lessons"</A></p>
+                </div>
+            }
+            .into_any(),
+        }
+    }
+}
+
+#[component]
+fn LessonView(lesson: Lesson) -> impl IntoView {
+    let query = use_query_map();
+    let n = lesson.steps.len();
+    let step = Memo::new(move |_| parse_step(query.read().get("step").as_deref(), n));
+    let lesson = StoredValue::new(lesson);
+    let first = lesson.with_value(|l| l.run_for_step(step.get_untracked().unwrap_or(0)));
+    let lab = match first.and_then(|r| Lab::new(r.scenario, r.interventions)) {
+        Ok(lab) => lab,
+        Err(e) => return view! { <div class="message-page" role="alert"><h1>"This lesson cannot be shown"</h1><p>{e}</p><p><A href="/">"← All lessons"</A></p></div> }.into_any(),
+    };
+    let id = lesson.with_value(|l| l.id.clone());
+
+    // Position the run for the current step.
+    let load_step = move |i: usize| {
+        let res = lesson.with_value(|l| {
+            let run = l.run_for_step(i)?;
+            let setup_ok = run.scenario.setup().map(|_| ())?;
+            let _ = setup_ok;
+            lab.load(run.scenario.clone(), run.interventions.clone(), None)?;
+            let cursor = lab.engine.with_untracked(|e| l.cursor_for_step(i, e))?;
+            Ok::<_, String>(cursor)
+        });
+        match res {
+            Ok(c) => {
+                lab.zoom
+                    .set(lesson.with_value(|l| l.steps[i].zoom.unwrap_or(1.0)));
+                lab.jump(c);
+                lab.notice.set(None);
+            }
+            Err(e) => lab.notice.set(Some(e)),
+        }
+    };
+    // Only the step may trigger this: loading reads the engine, which must not subscribe
+    // (or every intervention would reload the step and undo itself).
+    Effect::new(move |_| {
+        if let Ok(i) = step.get() {
+            untrack(|| load_step(i));
+        }
+    });
+
+    let navigate = use_navigate();
+    let go = {
+        let id = id.clone();
+        move |i: usize| navigate(&format!("/lesson/{id}?step={}", i + 1), Default::default())
+    };
+    let go_next = {
+        let go = go.clone();
+        move || {
+            if let Ok(i) = step.get_untracked() {
+                if i + 1 < n {
+                    go(i + 1)
+                }
+            }
+        }
+    };
+    let go_back = {
+        let go = go.clone();
+        move || {
+            if let Ok(i) = step.get_untracked() {
+                if i > 0 {
+                    go(i - 1)
+                }
+            }
+        }
+    };
+
+    // Keyboard: Space play/pause, ←/→ step, Home/End, Page Up/Down lesson steps.
+    let (gn, gb) = (go_next.clone(), go_back.clone());
+    let handle = window_event_listener(ev::keydown, move |e: web_sys::KeyboardEvent| {
+        if e.ctrl_key() || e.meta_key() || e.alt_key() {
+            return;
+        }
+        let tag = e
+            .target()
+            .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok())
+            .map(|el| el.tag_name().to_lowercase())
+            .unwrap_or_default();
+        if matches!(tag.as_str(), "input" | "select" | "textarea" | "button")
+            && e.key() != "PageDown"
+            && e.key() != "PageUp"
+        {
+            if !(tag == "button"
+                && matches!(
+                    e.key().as_str(),
+                    "ArrowLeft" | "ArrowRight" | "Home" | "End"
+                ))
+            {
+                return;
+            }
+        }
+        match e.key().as_str() {
+            " " => lab.toggle_play(),
+            "ArrowRight" => lab.step_forward(),
+            "ArrowLeft" => lab.step_back(),
+            "Home" => lab.go_to_start(),
+            "End" => lab.go_to_end(),
+            "PageDown" => gn(),
+            "PageUp" => gb(),
+            _ => return,
+        }
+        e.prevent_default();
+    });
+    on_cleanup(move || handle.remove());
+
+    let highlights = Memo::new(move |_| {
+        let a = lab.analysis.get();
+        let mut v: Vec<Highlight> = a
+            .stale_reads()
+            .filter_map(|r| {
+                r.returned.as_ref().map(|x| Highlight {
+                    step: x.1,
+                    class: "stale",
+                    text: "stale read".into(),
+                })
+            })
+            .collect();
+        for w in a.writes.iter().filter(|w| a.lost_writes.contains(&w.op)) {
+            if let Some((_, s, _)) = w.acked {
+                v.push(Highlight {
+                    step: s,
+                    class: "lost",
+                    text: "lost write".into(),
+                });
+            }
+        }
+        v
+    });
+
+    let step_run = Memo::new(move |_| {
+        step.get().ok().and_then(|i| {
+            lesson
+                .with_value(|l| l.run_for_step(i).ok())
+                .map(|r| (r.scenario, r.interventions))
+        })
+    });
+    let experimenting =
+        move || step_run.with(|r| r.as_ref().is_some_and(|(s, iv)| lab.differs_from(s, iv)));
+    let back_to_lesson = move |_| {
+        if let Ok(i) = step.get_untracked() {
+            load_step(i)
+        }
+    };
+
+    let challenge = move || {
+        let i = step.get().ok()?;
+        let c = lesson.with_value(|l| l.steps[i].challenge.clone())?;
+        let (scn, _) = step_run.get()?;
+        let _ = lab.shown.get();
+        let same_mode = lab.scenario.with(|s| s == &scn);
+        let a = lab.analysis.get();
+        let who = c.client.as_deref().and_then(|n| scn.node(n).ok());
+        let met = same_mode
+            && match c.goal {
+                Goal::StaleRead => a.stale_reads().any(|r| who.is_none_or(|w| r.client == w)),
+                Goal::LostWrite => !a.lost_writes.is_empty(),
+            };
+        let show_hint = RwSignal::new(false);
+        let hint = c.hint.clone();
+        Some(view! {
+            <div class="challenge" class:met=met role="status" aria-live="polite">
+                <strong>{if met { "✓ Challenge solved!" } else { "Challenge: not solved yet" }}</strong>
+                {(!same_mode).then(|| view! { <p>"Set the replication mode back to this step's to count."</p> })}
+                {hint.map(|h| view! {
+                    <p>
+                        <button class="link" on:click=move |_| show_hint.update(|v| *v = !*v)>{move || if show_hint.get() { "Hide hint" } else { "Show a hint" }}</button>
+                        <span class="hint-text" class:hidden=move || !show_hint.get()>{h}</span>
+                    </p>
+                })}
+            </div>
+        })
+    };
+
+    let title = lesson.with_value(|l| l.title.clone());
+    let (gn2, gb2) = (go_next.clone(), go_back.clone());
+    let step_body = move || {
+        match step.get() {
+        Err(msg) => view! {
+            <div class="step-error" role="alert">
+                <h2>"No such step"</h2>
+                <p>{msg}</p>
+                <p><A href=format!("/lesson/{}?step=1", lesson.with_value(|l| l.id.clone()))>"Go to step 1"</A>" · "<A href="/">"All lessons"</A></p>
+            </div>
+        }
+        .into_any(),
+        Ok(i) => {
+            let (t, html) = lesson.with_value(|l| (l.steps[i].title.clone(), to_safe_html(&l.steps[i].text)));
+            let (gn, gb) = (gn2.clone(), gb2.clone());
+            view! {
+                <div class="step">
+                    <p class="step-count">{format!("Step {} of {n}", i + 1)}</p>
+                    <h2>{t}</h2>
+                    <div class="narration-text" inner_html=html></div>
+                    {challenge}
+                    <div class="step-nav">
+                        <button aria-label="Back" disabled={i == 0} on:click=move |_| gb()>"← Back"</button>
+                        <button aria-label="Next" class="primary" disabled={i + 1 >= n} on:click=move |_| gn()>"Next →"</button>
+                    </div>
+                    <ol class="step-dots" aria-label="Steps">
+                        {(0..n).map(|k| {
+                            let href = format!("/lesson/{}?step={}", lesson.with_value(|l| l.id.clone()), k + 1);
+                            let t = lesson.with_value(|l| l.steps[k].title.clone());
+                            view! { <li class:current=k == i><A href=href attr:title=t.clone() attr:aria-label=format!("Step {}: {t}", k + 1)>{(k + 1).to_string()}</A></li> }
+                        }).collect_view()}
+                    </ol>
+                </div>
+            }
+            .into_any()
+        }
+    }
+    };
+
+    view! {
+        <div class="lesson-layout">
+            <aside class="narration" aria-label="Lesson">
+                <p class="crumbs"><A href="/">"Distlab"</A>" / "<span>{title}</span></p>
+                {step_body}
+            </aside>
+            <main class="lab">
+                <div class="lab-bar">
+                    <Transport lab=lab />
+                    <div class="lab-options"><ZoomControl lab=lab /><ModeControl lab=lab /></div>
+                </div>
+                {move || experimenting().then(|| view! {
+                    <div class="experimenting" role="status">
+                        <span>"You are experimenting: this run is yours, not the lesson's."</span>
+                        <button on:click=back_to_lesson>"Return to the lesson"</button>
+                    </div>
+                })}
+                {move || lab.notice.get().map(|m| view! { <div class="notice" role="alert">{m}<button class="close" aria-label="Dismiss" on:click=move |_| lab.notice.set(None)>"×"</button></div> })}
+                <SpaceTime lab=lab highlights=highlights />
+                <div class="panels">
+                    <Replicas lab=lab />
+                    <Operations lab=lab />
+                    <Topology lab=lab />
+                    <ClientControls lab=lab />
+                </div>
+            </main>
+        </div>
+    }
+    .into_any()
+}
+
+/// `/lab/:preset`: the lab without narration, on a ready-made scenario.
+#[component]
+pub fn FreeLab() -> impl IntoView {
+    use distlab_sim::models::replication::presets::preset;
+    let params = use_params_map();
+    let id = Memo::new(move |_| params.read().get("preset").unwrap_or_default());
+    move || {
+        let id = id.get();
+        let Some(p) = preset(&id) else {
+            return view! {
+                <div class="message-page" role="alert">
+                    <h1>"No such lab"</h1>
+                    <p>{format!("There is no lab preset called \"{id}\".")}</p>
+                    <p><A href="/">"← Back to Distlab"</A></p>
+                </div>
+            }
+            .into_any();
+        };
+        let lab = match Lab::new(p.scenario, p.interventions) {
+            Ok(l) => l,
+            Err(e) => {
+                return view! { <div class="message-page" role="alert"><p>{e}</p></div> }.into_any()
+            }
+        };
+        let handle = window_event_listener(ev::keydown, move |e: web_sys::KeyboardEvent| {
+            let tag = e
+                .target()
+                .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok())
+                .map(|el| el.tag_name().to_lowercase())
+                .unwrap_or_default();
+            if matches!(tag.as_str(), "input" | "select" | "textarea") {
+                return;
+            }
+            match e.key().as_str() {
+                " " if tag != "button" => lab.toggle_play(),
+                "ArrowRight" => lab.step_forward(),
+                "ArrowLeft" => lab.step_back(),
+                "Home" => lab.go_to_start(),
+                "End" => lab.go_to_end(),
+                _ => return,
+            }
+            e.prevent_default();
+        });
+        on_cleanup(move || handle.remove());
+        let highlights = Memo::new(move |_| {
+            let a = lab.analysis.get();
+            a.stale_reads()
+                .filter_map(|r| {
+                    r.returned.as_ref().map(|x| Highlight {
+                        step: x.1,
+                        class: "stale",
+                        text: "stale read".into(),
+                    })
+                })
+                .collect::<Vec<_>>()
+        });
+        view! {
+            <div class="free-lab">
+                <header class="free-head"><p class="crumbs"><A href="/">"Distlab"</A>" / lab / "{p.title}</p><p class="hint">{p.summary}</p></header>
+                <main class="lab">
+                    <div class="lab-bar"><Transport lab=lab /><div class="lab-options"><ZoomControl lab=lab /><ModeControl lab=lab /></div></div>
+                    {move || lab.notice.get().map(|m| view! { <div class="notice" role="alert">{m}</div> })}
+                    <SpaceTime lab=lab highlights=highlights />
+                    <div class="panels">
+                        <Replicas lab=lab />
+                        <Operations lab=lab />
+                        <Topology lab=lab />
+                        <ClientControls lab=lab />
+                    </div>
+                </main>
+            </div>
+        }
+        .into_any()
+    }
+}
