@@ -43,6 +43,13 @@ test('stepping through the lesson shows Alice fresh and Bob stale, marked on the
   assert.match(await page.locator('.replicas tr[data-node="follower-2"]').textContent(), /1 behind/);
   // The final score's append to Sydney is still in flight, drawn as a moving arrow.
   assert.ok(await page.locator('g.message.in-flight[data-to="follower-2"][data-kind="append"]').count() >= 1);
+  // Hover shows the event's details; keyboard focus on a message shows its contents.
+  await stale.first().hover();
+  const tip = page.getByRole('tooltip');
+  await tip.waitFor();
+  assert.match(await tip.textContent(), /bob: #\d+ \(bob-read\) returns → 3–3 live/);
+  await page.locator('g.message[data-kind="append"][data-to="follower-1"]:not(.future)').last().focus();
+  assert.match(await tip.textContent(), /append #2.*sent.*402 ms.*delivered/s);
   await shot(page, 'lesson-step-6-stale-read');
   assert.deepEqual(page.errors(), []);
 });

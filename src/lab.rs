@@ -191,8 +191,14 @@ impl Lab {
         }
     }
 
-    /// Starts the animation loop if it is not running.
+    /// Starts the animation loop if it is not running. With `prefers-reduced-motion`,
+    /// steps land at once instead of gliding.
     fn animate(&self) {
+        if !self.playing.get_untracked() && reduced_motion() {
+            self.display_time
+                .set(self.time_of(self.cursor.get_untracked()) as f64);
+            return;
+        }
         if self.animating.get_value() {
             return;
         }
@@ -307,6 +313,17 @@ fn is_intervention(kind: &EventKind<Node>) -> bool {
         EventKind::Drop { reason, .. } => *reason == DropReason::Manual,
         _ => true,
     }
+}
+
+/// Whether the user asked the system for reduced motion.
+fn reduced_motion() -> bool {
+    web_sys::window()
+        .and_then(|w| {
+            w.match_media("(prefers-reduced-motion: reduce)")
+                .ok()
+                .flatten()
+        })
+        .is_some_and(|m| m.matches())
 }
 
 /// Milliseconds from the page's time origin.

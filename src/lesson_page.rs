@@ -3,21 +3,81 @@
 
 use crate::diagram::{Highlight, SpaceTime};
 use crate::lab::Lab;
-use crate::markdown::to_safe_html;
 use crate::panels::{
     ClientControls, ModeControl, Operations, Replicas, Topology, Transport, ZoomControl,
 };
-use distlab_sim::lesson::{Goal, Lesson};
+use distlab_sim::lesson::ResolvedLesson;
 use leptos::ev;
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use std::sync::OnceLock;
 
-/// The built-in lessons, parsed once.
-pub fn lessons() -> &'static [Lesson] {
-    static L: OnceLock<Vec<Lesson>> = OnceLock::new();
-    L.get_or_init(distlab_sim::lesson::built_in)
+/// The built-in lessons, resolved and validated at build time (build.rs), read once.
+pub fn lessons() -> &'static [ResolvedLesson] {
+    static L: OnceLock<Vec<ResolvedLesson>> = OnceLock::new();
+    L.get_or_init(|| {
+        // Written by build.rs from the same types: it cannot fail unless the build is broken.
+        serde_json::from_str(include_str!(concat!(env!("OUT_DIR"), "/lessons.json")))
+            .unwrap_or_default()
+    })
+}
+
+/// Where a key press happened, for deciding whether the lab may take it.
+#[derive(Clone, Copy, PartialEq)]
+enum KeyTarget {
+    /// A text field or select: it keeps its keys (except Page Up/Down).
+    Field,
+    /// A button: it keeps Space and Enter (activation).
+    Button,
+    /// The page, an SVG mark, a link.
+    Page,
+    /// With a modifier (Ctrl, Alt, Meta): never ours.
+    Other,
+}
+
+fn key_target(e: &web_sys::KeyboardEvent) -> KeyTarget {
+    if e.ctrl_key() || e.meta_key() || e.alt_key() {
+        return KeyTarget::Other;
+    }
+    let tag = e
+        .target()
+        .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok())
+        .map(|el| el.tag_name().to_lowercase())
+        .unwrap_or_default();
+    match tag.as_str() {
+        "input" | "select" | "textarea" => KeyTarget::Field,
+        "button" => KeyTarget::Button,
+        _ => KeyTarget::Page,
+    }
+}
+
+/// Space play/pause, ←/→ step, Home/End. Returns whether the key was used.
+fn transport_key(lab: Lab, target: KeyTarget, e: &web_sys::KeyboardEvent) -> bool {
+    match (target, e.key().as_str()) {
+        (KeyTarget::Field | KeyTarget::Other, _) | (KeyTarget::Button, " " | "Enter") => false,
+        (_, " ") => {
+            lab.toggle_play();
+            true
+        }
+        (_, "ArrowRight") => {
+            lab.step_forward();
+            true
+        }
+        (_, "ArrowLeft") => {
+            lab.step_back();
+            true
+        }
+        (_, "Home") => {
+            lab.go_to_start();
+            true
+        }
+        (_, "End") => {
+            lab.go_to_end();
+            true
+        }
+        _ => false,
+    }
 }
 
 /// Parses the `step` query value (1-based) against a lesson with `n` steps.
@@ -57,13 +117,13 @@ pub fn LessonPage() -> impl IntoView {
 }
 
 #[component]
-fn LessonView(lesson: Lesson) -> impl IntoView {
+fn LessonView(lesson: ResolvedLesson) -> impl IntoView {
     let query = use_query_map();
     let n = lesson.steps.len();
     let step = Memo::new(move |_| parse_step(query.read().get("step").as_deref(), n));
     let lesson = StoredValue::new(lesson);
-    let first = lesson.with_value(|l| l.run_for_step(step.get_untracked().unwrap_or(0)));
-    let lab = match first.and_then(|r| Lab::new(r.scenario, r.interventions)) {
+    let first = lesson.with_value(|l| l.steps[step.get_untracked().unwrap_or(0)].clone());
+    let lab = match Lab::new(first.scenario, first.interventions) {
         Ok(lab) => lab,
         Err(e) => return view! { <div class="message-page" role="alert"><h1>"This lesson cannot be shown"</h1><p>{e}</p><p><A href="/">"← All lessons"</A></p></div> }.into_any(),
     };
@@ -72,12 +132,9 @@ fn LessonView(lesson: Lesson) -> impl IntoView {
     // Position the run for the current step.
     let load_step = move |i: usize| {
         let res = lesson.with_value(|l| {
-            let run = l.run_for_step(i)?;
-            let setup_ok = run.scenario.setup().map(|_| ())?;
-            let _ = setup_ok;
-            lab.load(run.scenario.clone(), run.interventions.clone(), None)?;
-            let cursor = lab.engine.with_untracked(|e| l.cursor_for_step(i, e))?;
-            Ok::<_, String>(cursor)
+            let s = &l.steps[i];
+            lab.load(s.scenario.clone(), s.interventions.clone(), None)?;
+            lab.engine.with_untracked(|e| s.until.cursor(e))
         });
         match res {
             Ok(c) => {
@@ -126,38 +183,21 @@ fn LessonView(lesson: Lesson) -> impl IntoView {
     // Keyboard: Space play/pause, ←/→ step, Home/End, Page Up/Down lesson steps.
     let (gn, gb) = (go_next.clone(), go_back.clone());
     let handle = window_event_listener(ev::keydown, move |e: web_sys::KeyboardEvent| {
-        if e.ctrl_key() || e.meta_key() || e.alt_key() {
-            return;
-        }
-        let tag = e
-            .target()
-            .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok())
-            .map(|el| el.tag_name().to_lowercase())
-            .unwrap_or_default();
-        if matches!(tag.as_str(), "input" | "select" | "textarea" | "button")
-            && e.key() != "PageDown"
-            && e.key() != "PageUp"
-        {
-            if !(tag == "button"
-                && matches!(
-                    e.key().as_str(),
-                    "ArrowLeft" | "ArrowRight" | "Home" | "End"
-                ))
-            {
-                return;
+        let handled = match (key_target(&e), e.key().as_str()) {
+            (KeyTarget::Other, _) => false,
+            (_, "PageDown") => {
+                gn();
+                true
             }
+            (_, "PageUp") => {
+                gb();
+                true
+            }
+            (target, _) => transport_key(lab, target, &e),
+        };
+        if handled {
+            e.prevent_default();
         }
-        match e.key().as_str() {
-            " " => lab.toggle_play(),
-            "ArrowRight" => lab.step_forward(),
-            "ArrowLeft" => lab.step_back(),
-            "Home" => lab.go_to_start(),
-            "End" => lab.go_to_end(),
-            "PageDown" => gn(),
-            "PageUp" => gb(),
-            _ => return,
-        }
-        e.prevent_default();
     });
     on_cleanup(move || handle.remove());
 
@@ -186,10 +226,13 @@ fn LessonView(lesson: Lesson) -> impl IntoView {
     });
 
     let step_run = Memo::new(move |_| {
-        step.get().ok().and_then(|i| {
-            lesson
-                .with_value(|l| l.run_for_step(i).ok())
-                .map(|r| (r.scenario, r.interventions))
+        step.get().ok().map(|i| {
+            lesson.with_value(|l| {
+                (
+                    l.steps[i].scenario.clone(),
+                    l.steps[i].interventions.clone(),
+                )
+            })
         })
     });
     let experimenting =
@@ -204,15 +247,8 @@ fn LessonView(lesson: Lesson) -> impl IntoView {
         let i = step.get().ok()?;
         let c = lesson.with_value(|l| l.steps[i].challenge.clone())?;
         let (scn, _) = step_run.get()?;
-        let _ = lab.shown.get();
         let same_mode = lab.scenario.with(|s| s == &scn);
-        let a = lab.analysis.get();
-        let who = c.client.as_deref().and_then(|n| scn.node(n).ok());
-        let met = same_mode
-            && match c.goal {
-                Goal::StaleRead => a.stale_reads().any(|r| who.is_none_or(|w| r.client == w)),
-                Goal::LostWrite => !a.lost_writes.is_empty(),
-            };
+        let met = same_mode && lab.analysis.with(|a| c.met_by(&scn, a));
         let show_hint = RwSignal::new(false);
         let hint = c.hint.clone();
         Some(view! {
@@ -242,7 +278,7 @@ fn LessonView(lesson: Lesson) -> impl IntoView {
         }
         .into_any(),
         Ok(i) => {
-            let (t, html) = lesson.with_value(|l| (l.steps[i].title.clone(), to_safe_html(&l.steps[i].text)));
+            let (t, html) = lesson.with_value(|l| (l.steps[i].title.clone(), l.steps[i].html.clone()));
             let (gn, gb) = (gn2.clone(), gb2.clone());
             view! {
                 <div class="step">
@@ -324,23 +360,9 @@ pub fn FreeLab() -> impl IntoView {
             }
         };
         let handle = window_event_listener(ev::keydown, move |e: web_sys::KeyboardEvent| {
-            let tag = e
-                .target()
-                .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok())
-                .map(|el| el.tag_name().to_lowercase())
-                .unwrap_or_default();
-            if matches!(tag.as_str(), "input" | "select" | "textarea") {
-                return;
+            if transport_key(lab, key_target(&e), &e) {
+                e.prevent_default();
             }
-            match e.key().as_str() {
-                " " if tag != "button" => lab.toggle_play(),
-                "ArrowRight" => lab.step_forward(),
-                "ArrowLeft" => lab.step_back(),
-                "Home" => lab.go_to_start(),
-                "End" => lab.go_to_end(),
-                _ => return,
-            }
-            e.prevent_default();
         });
         on_cleanup(move || handle.remove());
         let highlights = Memo::new(move |_| {

@@ -5,7 +5,6 @@ mod app;
 mod diagram;
 mod lab;
 mod lesson_page;
-mod markdown;
 mod panels;
 
 fn main() {

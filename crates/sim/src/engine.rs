@@ -684,7 +684,7 @@ impl<P: Protocol> Engine<P> {
         match self.world.step(&self.interventions, horizon) {
             Some(ev) => {
                 self.trace.push(ev);
-                if self.trace.len() % CHECKPOINT_EVERY == 0 {
+                if self.trace.len().is_multiple_of(CHECKPOINT_EVERY) {
                     self.checkpoints
                         .push((self.trace.len(), self.world.clone()));
                 }

@@ -113,6 +113,19 @@ fn failures_have_their_real_consequences() {
     // A crashed follower blocks synchronous writes.
     let (_, a) = at_step(10);
     assert!(write(&a, "final-score").acked.is_none());
+    // ... until it restarts: it reports its position, catches up, and the write completes.
+    let l = lesson();
+    let run = l.run_for_step(9).unwrap();
+    let mut ivs = run.interventions.clone();
+    ivs.push(Intervention::new(
+        800,
+        Action::Restart {
+            node: run.scenario.node("follower-2").unwrap(),
+        },
+    ));
+    let e = Engine::new(run.scenario.setup().unwrap(), ivs);
+    let a = analyze(&e, Some(e.trace().len() - 1));
+    assert!(write(&a, "final-score").acked.unwrap().0 > 800);
     // A slow link to the far follower does not slow semi-sync k=1 ...
     let (_, a) = at_step(11);
     assert!(write(&a, "final-score").latency_ms().unwrap() <= 40);
@@ -189,4 +202,23 @@ fn lesson_errors_name_the_line() {
         e.message.contains("no operation labelled \"carol-read\""),
         "{e}"
     );
+}
+
+#[test]
+fn resolved_lessons_round_trip_through_json_as_the_app_reads_them() {
+    for l in built_in() {
+        let r = l.resolve().unwrap();
+        assert_eq!(r.steps.len(), l.steps.len());
+        let json = serde_json::to_string(&vec![r.clone()]).unwrap();
+        let back: Vec<distlab_sim::lesson::ResolvedLesson> = serde_json::from_str(&json).unwrap();
+        assert_eq!(back[0], r);
+        for (i, s) in r.steps.iter().enumerate() {
+            // Each resolved step replays the same run, and its cursor is reached.
+            let run = l.run_for_step(i).unwrap();
+            assert_eq!(s.interventions, run.interventions);
+            let e = Engine::new(s.scenario.setup().unwrap(), s.interventions.clone());
+            assert_eq!(s.until.cursor(&e).unwrap(), l.cursor_for_step(i, &e).unwrap());
+            assert!(s.html.contains("<p>"), "step {i} narration rendered");
+        }
+    }
 }

@@ -713,10 +713,8 @@ impl Server {
 impl Client {
     fn on_message(&mut self, from: NodeId, msg: Msg, ctx: &mut Ctx<Node>) {
         match msg {
-            Msg::WriteOk { op, version } => {
-                if self.writes.remove(&op).is_some() {
-                    ctx.reply(op, Response::Written { version });
-                }
+            Msg::WriteOk { op, version } if self.writes.remove(&op).is_some() => {
+                ctx.reply(op, Response::Written { version });
             }
             Msg::ReadOk {
                 op,
@@ -741,11 +739,9 @@ impl Client {
             }
             Msg::NewLeader {
                 generation, leader, ..
-            } => {
-                if generation > self.generation {
-                    self.generation = generation;
-                    self.leader = leader;
-                }
+            } if generation > self.generation => {
+                self.generation = generation;
+                self.leader = leader;
             }
             _ => {}
         }

@@ -1,5 +1,6 @@
-//! Guided lessons as data: a TOML file with a scenario and narrated steps. The format is
-//! documented for authors in `docs/LESSONS.md`; this module parses and validates it.
+//! Lesson files (TOML): parsing, validation and resolution into [`ResolvedLesson`]s.
+//! Needs the `lesson-files` feature (on by default). The format is documented for authors
+//! in `docs/LESSONS.md`.
 //!
 //! A step positions the run: it may change the scenario's configuration (`set`), add
 //! interventions (`actions`, accumulated over the steps so far), and say where the cursor
@@ -8,8 +9,9 @@
 //! Errors carry a 1-based line number: TOML syntax errors from the parser's span, other
 //! errors from the line of the step (or table) they concern.
 
+use super::{Challenge, ResolvedLesson, ResolvedStep, StepRun, Until};
 use crate::engine::{Action, Engine, Intervention};
-use crate::models::replication::{self, analysis, Node, ReplicationScenario, Request};
+use crate::models::replication::{self, Node, ReplicationScenario, Request};
 use crate::network::Latency;
 use crate::Time;
 use serde::{Deserialize, Serialize};
@@ -65,23 +67,6 @@ pub struct Step {
     /// Horizontal zoom of the diagram for this step (1 = whole run; 1–16). A display hint.
     #[serde(default)]
     pub zoom: Option<f64>,
-}
-
-/// Where a step puts the cursor.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Until {
-    /// Before the first event.
-    Start,
-    /// At the last event.
-    #[default]
-    End,
-    /// At the last event at or before this simulated time (ms).
-    Time(Time),
-    /// At the event where the operation with this label was invoked.
-    Invoked(String),
-    /// At the event where the operation with this label returned.
-    Returned(String),
 }
 
 /// An intervention in a lesson file, with nodes by name.
@@ -151,29 +136,6 @@ impl NamedAction {
     }
 }
 
-/// What the learner must make happen.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Challenge {
-    pub goal: Goal,
-    /// For `stale-read`: whose read must be stale (any client when absent).
-    #[serde(default)]
-    pub client: Option<String>,
-    /// Shown when the learner asks for a hint.
-    #[serde(default)]
-    pub hint: Option<String>,
-}
-
-/// Challenge goals, checked live on the learner's run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Goal {
-    /// A stale read happened.
-    StaleRead,
-    /// An acknowledged write was lost.
-    LostWrite,
-}
-
 /// A lesson error with its 1-based line (0 when unknown).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LessonError {
@@ -192,13 +154,6 @@ impl fmt::Display for LessonError {
 }
 
 impl std::error::Error for LessonError {}
-
-/// What a step resolves to: the scenario, the interventions and the cursor.
-#[derive(Clone, Debug)]
-pub struct StepRun {
-    pub scenario: ReplicationScenario,
-    pub interventions: Vec<Intervention<Node>>,
-}
 
 fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].matches('\n').count() + 1
@@ -371,30 +326,7 @@ impl Lesson {
         i: usize,
         engine: &Engine<Node>,
     ) -> Result<Option<usize>, String> {
-        let trace = engine.trace();
-        let last = trace.len().checked_sub(1);
-        match &self.steps[i].until {
-            Until::Start => Ok(None),
-            Until::End => Ok(last),
-            Until::Time(t) => Ok(trace.iter().rposition(|e| e.time <= *t)),
-            Until::Invoked(label) => trace
-                .iter()
-                .position(|e| matches!(&e.kind, crate::EventKind::Invoke { label: Some(l), .. } if l == label))
-                .map(Some)
-                .ok_or_else(|| format!("until: no operation labelled \"{label}\" is invoked in this run")),
-            Until::Returned(label) => {
-                let op = trace.iter().find_map(|e| match &e.kind {
-                    crate::EventKind::Invoke { op, label: Some(l), .. } if l == label => Some(*op),
-                    _ => None,
-                });
-                let op = op.ok_or_else(|| format!("until: no operation labelled \"{label}\" is invoked in this run"))?;
-                trace
-                    .iter()
-                    .position(|e| e.returned.iter().any(|(o, _)| *o == op))
-                    .map(Some)
-                    .ok_or_else(|| format!("until: the operation labelled \"{label}\" never returns in this run"))
-            }
-        }
+        self.steps[i].until.cursor(engine)
     }
 
     /// Whether a challenge is met by `engine`'s run (evaluated over the whole trace).
@@ -403,17 +335,7 @@ impl Lesson {
         scenario: &ReplicationScenario,
         engine: &Engine<Node>,
     ) -> bool {
-        let a = analysis::analyze(engine, engine.trace().len().checked_sub(1));
-        match challenge.goal {
-            Goal::StaleRead => {
-                let who = challenge
-                    .client
-                    .as_deref()
-                    .and_then(|n| scenario.node(n).ok());
-                a.stale_reads().any(|r| who.is_none_or(|w| r.client == w))
-            }
-            Goal::LostWrite => !a.lost_writes.is_empty(),
-        }
+        challenge.met(scenario, engine, engine.trace().len().checked_sub(1))
     }
 }
 
@@ -491,7 +413,7 @@ pub fn resolve(
 /// The built-in lessons' sources, `(file name, text)`, in reading order.
 pub const BUILT_IN: &[(&str, &str)] = &[(
     "replication-lag.toml",
-    include_str!("../../../lessons/replication-lag.toml"),
+    include_str!("../../../../lessons/replication-lag.toml"),
 )];
 
 /// Parses the built-in lessons (sorted by `order`). They are validated by tests.
@@ -502,4 +424,73 @@ pub fn built_in() -> Vec<Lesson> {
         .collect();
     v.sort_by_key(|l| l.order);
     v
+}
+
+impl Lesson {
+    /// Resolves every step into its scenario, interventions and narration rendered to safe
+    /// HTML: what the app ships (it then needs no TOML or markdown parser). Errors as
+    /// [`Lesson::run_for_step`].
+    pub fn resolve(&self) -> Result<ResolvedLesson, String> {
+        let steps = (0..self.steps.len())
+            .map(|i| {
+                let run = self.run_for_step(i)?;
+                let s = &self.steps[i];
+                Ok(ResolvedStep {
+                    title: s.title.clone(),
+                    html: markdown_to_safe_html(&s.text),
+                    scenario: run.scenario,
+                    interventions: run.interventions,
+                    until: s.until.clone(),
+                    challenge: s.challenge.clone(),
+                    zoom: s.zoom,
+                })
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        Ok(ResolvedLesson {
+            id: self.id.clone(),
+            title: self.title.clone(),
+            summary: self.summary.clone(),
+            order: self.order,
+            steps,
+        })
+    }
+}
+
+/// Renders lesson markdown to HTML that cannot inject markup or script: raw HTML blocks
+/// and inline HTML become escaped text, and `javascript:` / `data:` links are neutralised.
+pub fn markdown_to_safe_html(md: &str) -> String {
+    use pulldown_cmark::{html, Event, Options, Parser};
+    let parser =
+        Parser::new_ext(md, Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH).map(|ev| {
+            match ev {
+                Event::Html(t) | Event::InlineHtml(t) => Event::Text(t),
+                other => other,
+            }
+        });
+    let mut out = String::new();
+    html::push_html(&mut out, parser);
+    out.replace("href=\"javascript:", "href=\"#blocked:")
+        .replace("href=\"data:", "href=\"#blocked:")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::markdown_to_safe_html;
+
+    #[test]
+    fn markdown_escapes_html_and_script() {
+        let h = markdown_to_safe_html(
+            "Hi <script>alert(1)</script> **bold**\n\n<img src=x onerror=alert(1)>",
+        );
+        assert!(!h.contains("<script"), "{h}");
+        assert!(!h.contains("<img"), "{h}");
+        assert!(h.contains("&lt;script&gt;"), "{h}");
+        assert!(h.contains("<strong>bold</strong>"), "{h}");
+    }
+
+    #[test]
+    fn markdown_blocks_javascript_links() {
+        let h = markdown_to_safe_html("[x](javascript:alert(1))");
+        assert!(!h.contains("javascript:"), "{h}");
+    }
 }

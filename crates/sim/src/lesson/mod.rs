@@ -1,0 +1,152 @@
+//! Guided lessons. A lesson file (TOML, see [`source`] and `docs/LESSONS.md`) is parsed,
+//! validated and resolved into a [`ResolvedLesson`]: per step, the scenario, the
+//! interventions, where the cursor goes, the narration as safe HTML and an optional
+//! challenge. The app ships resolved lessons (so it needs no TOML or markdown parser);
+//! everything here except [`source`] works without the `lesson-files` feature.
+
+#[cfg(feature = "lesson-files")]
+pub mod source;
+#[cfg(feature = "lesson-files")]
+pub use source::*;
+
+use crate::engine::{Engine, Intervention};
+use crate::models::replication::{analysis, Node, ReplicationScenario};
+use crate::{EventKind, Time};
+use serde::{Deserialize, Serialize};
+
+/// Where a step puts the cursor.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Until {
+    /// Before the first event.
+    Start,
+    /// At the last event.
+    #[default]
+    End,
+    /// At the last event at or before this simulated time (ms).
+    Time(Time),
+    /// At the event where the operation with this label was invoked.
+    Invoked(String),
+    /// At the event where the operation with this label returned.
+    Returned(String),
+}
+
+/// What the learner must make happen.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Challenge {
+    pub goal: Goal,
+    /// For `stale-read`: whose read must be stale (any client when absent).
+    #[serde(default)]
+    pub client: Option<String>,
+    /// Shown when the learner asks for a hint.
+    #[serde(default)]
+    pub hint: Option<String>,
+}
+
+/// Challenge goals, checked live on the learner's run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Goal {
+    /// A stale read happened.
+    StaleRead,
+    /// An acknowledged write was lost.
+    LostWrite,
+}
+
+/// What a step resolves to: the scenario, the interventions and the cursor.
+#[derive(Clone, Debug)]
+pub struct StepRun {
+    pub scenario: ReplicationScenario,
+    pub interventions: Vec<Intervention<Node>>,
+}
+
+/// A lesson ready to show: every step resolved.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ResolvedLesson {
+    pub id: String,
+    pub title: String,
+    pub summary: String,
+    pub order: u32,
+    pub steps: Vec<ResolvedStep>,
+}
+
+/// One step ready to show.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ResolvedStep {
+    pub title: String,
+    /// The narration, rendered from markdown to HTML with raw HTML escaped.
+    pub html: String,
+    pub scenario: ReplicationScenario,
+    pub interventions: Vec<Intervention<Node>>,
+    pub until: Until,
+    pub challenge: Option<Challenge>,
+    pub zoom: Option<f64>,
+}
+
+impl Until {
+    /// The cursor (trace step; `None` = before the first event) this condition gives on
+    /// `engine`'s trace. Errors name the label that is never invoked or never returns.
+    pub fn cursor(&self, engine: &Engine<Node>) -> Result<Option<usize>, String> {
+        let trace = engine.trace();
+        let last = trace.len().checked_sub(1);
+        match self {
+            Until::Start => Ok(None),
+            Until::End => Ok(last),
+            Until::Time(t) => Ok(trace.iter().rposition(|e| e.time <= *t)),
+            Until::Invoked(label) => trace
+                .iter()
+                .position(
+                    |e| matches!(&e.kind, EventKind::Invoke { label: Some(l), .. } if l == label),
+                )
+                .map(Some)
+                .ok_or_else(|| {
+                    format!("until: no operation labelled \"{label}\" is invoked in this run")
+                }),
+            Until::Returned(label) => {
+                let op = trace.iter().find_map(|e| match &e.kind {
+                    EventKind::Invoke {
+                        op, label: Some(l), ..
+                    } if l == label => Some(*op),
+                    _ => None,
+                });
+                let op = op.ok_or_else(|| {
+                    format!("until: no operation labelled \"{label}\" is invoked in this run")
+                })?;
+                trace
+                    .iter()
+                    .position(|e| e.returned.iter().any(|(o, _)| *o == op))
+                    .map(Some)
+                    .ok_or_else(|| {
+                        format!(
+                            "until: the operation labelled \"{label}\" never returns in this run"
+                        )
+                    })
+            }
+        }
+    }
+}
+
+impl Challenge {
+    /// Whether the run in `engine`, up to and including trace step `upto`, meets the
+    /// challenge; `scenario` names the nodes.
+    pub fn met(
+        &self,
+        scenario: &ReplicationScenario,
+        engine: &Engine<Node>,
+        upto: Option<usize>,
+    ) -> bool {
+        self.met_by(scenario, &analysis::analyze(engine, upto))
+    }
+
+    /// Whether an analysis of a run (see [`analysis::analyze`]) meets the challenge.
+    pub fn met_by(&self, scenario: &ReplicationScenario, a: &analysis::Analysis) -> bool {
+        match self.goal {
+            Goal::StaleRead => {
+                let who = self.client.as_deref().and_then(|n| scenario.node(n).ok());
+                a.stale_reads().any(|r| who.is_none_or(|w| r.client == w))
+            }
+            Goal::LostWrite => !a.lost_writes.is_empty(),
+        }
+    }
+}
