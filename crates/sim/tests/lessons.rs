@@ -217,7 +217,10 @@ fn resolved_lessons_round_trip_through_json_as_the_app_reads_them() {
             let run = l.run_for_step(i).unwrap();
             assert_eq!(s.interventions, run.interventions);
             let e = Engine::new(s.scenario.setup().unwrap(), s.interventions.clone());
-            assert_eq!(s.until.cursor(&e).unwrap(), l.cursor_for_step(i, &e).unwrap());
+            assert_eq!(
+                s.until.cursor(&e).unwrap(),
+                l.cursor_for_step(i, &e).unwrap()
+            );
             assert!(s.html.contains("<p>"), "step {i} narration rendered");
         }
     }
