@@ -48,6 +48,7 @@ test('stepping through the lesson shows Alice fresh and Bob stale, marked on the
   const tip = page.getByRole('tooltip');
   await tip.waitFor();
   assert.match(await tip.textContent(), /bob: #\d+ \(bob-read\) returns → 3–3 live/);
+  assert.match(await tip.textContent(), /stale read.*acknowledged at 404 ms, before the read began/s);
   await page.locator('g.message[data-kind="append"][data-to="follower-1"]:not(.future)').last().focus();
   assert.match(await tip.textContent(), /append #2.*sent.*402 ms.*delivered/s);
   await shot(page, 'lesson-step-6-stale-read');

@@ -26,6 +26,8 @@ pub struct Highlight {
     pub class: &'static str,
     /// Short text drawn beside the mark.
     pub text: String,
+    /// The explanation in words, added to the mark's tooltip.
+    pub why: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -319,7 +321,11 @@ pub fn SpaceTime(lab: Lab, highlights: Memo<Vec<Highlight>>) -> impl IntoView {
                     let node_name = m.node.and_then(|n| d.nodes.get(n)).map(|n| n.name.clone());
                     let h = hl.iter().find(|h| h.step == step).cloned();
                     let hclass = h.as_ref().map_or("", |h| h.class);
-                    let (title, details) = (m.label.clone(), m.details.clone());
+                    let mut details = m.details.clone();
+                    if let Some(why) = h.as_ref().and_then(|h| h.why.clone()) {
+                        details.insert(0, (h.as_ref().map_or(String::new(), |h| h.text.clone()), why));
+                    }
+                    let title = m.label.clone();
                     let (t2, d2) = (title.clone(), details.clone());
                     let kind = m.kind;
                     match m.node {

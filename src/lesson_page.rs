@@ -23,6 +23,30 @@ pub fn lessons() -> &'static [ResolvedLesson] {
     })
 }
 
+/// What the diagram marks in a replication run: stale reads (at their return) and lost
+/// writes (at their acknowledgement), each with its explanation for the tooltip.
+fn highlights_of(a: &distlab_sim::models::replication::analysis::Analysis) -> Vec<Highlight> {
+    let stale = a.stale_reads().filter_map(|r| {
+        let (_, step, ..) = r.returned.as_ref()?;
+        Some(Highlight {
+            step: *step,
+            class: "stale",
+            text: "stale read".into(),
+            why: r.stale.as_ref().map(|s| s.explanation.clone()),
+        })
+    });
+    let lost = a.writes.iter().filter(|w| a.lost_writes.contains(&w.op)).filter_map(|w| {
+        let (_, step, _) = w.acked?;
+        Some(Highlight {
+            step,
+            class: "lost",
+            text: "lost write".into(),
+            why: Some("This write was acknowledged to its client, but the current leader's log does not contain it: the failover lost it.".into()),
+        })
+    });
+    stale.chain(lost).collect()
+}
+
 /// Where a key press happened, for deciding whether the lab may take it.
 #[derive(Clone, Copy, PartialEq)]
 enum KeyTarget {
@@ -201,29 +225,7 @@ fn LessonView(lesson: ResolvedLesson) -> impl IntoView {
     });
     on_cleanup(move || handle.remove());
 
-    let highlights = Memo::new(move |_| {
-        let a = lab.analysis.get();
-        let mut v: Vec<Highlight> = a
-            .stale_reads()
-            .filter_map(|r| {
-                r.returned.as_ref().map(|x| Highlight {
-                    step: x.1,
-                    class: "stale",
-                    text: "stale read".into(),
-                })
-            })
-            .collect();
-        for w in a.writes.iter().filter(|w| a.lost_writes.contains(&w.op)) {
-            if let Some((_, s, _)) = w.acked {
-                v.push(Highlight {
-                    step: s,
-                    class: "lost",
-                    text: "lost write".into(),
-                });
-            }
-        }
-        v
-    });
+    let highlights = Memo::new(move |_| lab.analysis.with(highlights_of));
 
     let step_run = Memo::new(move |_| {
         step.get().ok().map(|i| {
@@ -365,18 +367,7 @@ pub fn FreeLab() -> impl IntoView {
             }
         });
         on_cleanup(move || handle.remove());
-        let highlights = Memo::new(move |_| {
-            let a = lab.analysis.get();
-            a.stale_reads()
-                .filter_map(|r| {
-                    r.returned.as_ref().map(|x| Highlight {
-                        step: x.1,
-                        class: "stale",
-                        text: "stale read".into(),
-                    })
-                })
-                .collect::<Vec<_>>()
-        });
+        let highlights = Memo::new(move |_| lab.analysis.with(highlights_of));
         view! {
             <div class="free-lab">
                 <header class="free-head"><p class="crumbs"><A href="/">"Distlab"</A>" / lab / "{p.title}</p><p class="hint">{p.summary}</p></header>
