@@ -142,7 +142,7 @@ test('clicking an in-flight message drops it', async () => {
 
 test('the challenge is checked live: cut Paris off, let Bob read there after the ack', async () => {
   const page = await newPage(env.browser);
-  await page.goto(env.base + '/lesson/replication-lag?step=14');
+  await page.goto(env.base + '/lesson/replication-lag?step=15');
   await diagram(page).waitFor();
   assert.match(await page.locator('.challenge').textContent(), /not solved yet/);
   await page.getByRole('button', { name: /^Link leader – follower-1/ }).click();
@@ -163,7 +163,7 @@ test('unknown lessons, steps and pages get a clear message and a way back', asyn
   await page.goto(env.base + '/lesson/no-such-lesson');
   assert.match(await page.getByRole('alert').textContent(), /no lesson called "no-such-lesson"/);
   await page.goto(env.base + '/lesson/replication-lag?step=99');
-  assert.match(await page.locator('.step-error').textContent(), /steps 1 to 14; there is no step 99/);
+  assert.match(await page.locator('.step-error').textContent(), /steps 1 to 15; there is no step 99/);
   await page.getByRole('link', { name: 'Go to step 1' }).click();
   await page.waitForURL(/step=1$/);
   await page.goto(env.base + '/lesson/replication-lag?step=abc');
@@ -178,6 +178,14 @@ test('unknown lessons, steps and pages get a clear message and a way back', asyn
 test('projector and laptop sizes: nothing essential is cut off', async () => {
   for (const vp of [{ width: 1280, height: 720 }, { width: 1920, height: 1080 }, { width: 1366, height: 768 }]) {
     const page = await newPage(env.browser, vp);
+    // Step 11 has the longest narration (a table): Next must still be on screen.
+    await page.goto(env.base + '/lesson/replication-lag?step=11');
+    await diagram(page).waitFor();
+    const next = await page.getByRole('button', { name: 'Next', exact: true }).boundingBox();
+    assert.ok(next.y + next.height <= vp.height, `Next visible on step 11 at ${vp.width}x${vp.height}`);
+    const table = await page.locator('.narration-text table').boundingBox();
+    const aside = await page.locator('aside.narration').boundingBox();
+    assert.ok(table.x + table.width <= aside.x + aside.width + 1, 'the narration table fits its column');
     await page.goto(env.base + '/lesson/replication-lag?step=6');
     await diagram(page).waitFor();
     await page.waitForTimeout(600);

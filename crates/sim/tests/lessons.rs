@@ -126,14 +126,17 @@ fn failures_have_their_real_consequences() {
     let e = Engine::new(run.scenario.setup().unwrap(), ivs);
     let a = analyze(&e, Some(e.trace().len() - 1));
     assert!(write(&a, "final-score").acked.unwrap().0 > 800);
-    // A slow link to the far follower does not slow semi-sync k=1 ...
+    // Semi-sync k=1 does not notice the crash: the other follower acknowledges.
     let (_, a) = at_step(11);
     assert!(write(&a, "final-score").latency_ms().unwrap() <= 40);
-    // ... but a slow link to the follower that acknowledges does.
+    // A slow link to the far follower does not slow semi-sync k=1 ...
     let (_, a) = at_step(12);
+    assert!(write(&a, "final-score").latency_ms().unwrap() <= 40);
+    // ... but a slow link to the follower that acknowledges does.
+    let (_, a) = at_step(13);
     assert!(write(&a, "final-score").latency_ms().unwrap() >= 250);
     // Failover after async acknowledgement loses the write.
-    let (_, a) = at_step(13);
+    let (_, a) = at_step(14);
     assert_eq!(a.lost_writes, vec![write(&a, "final-score").op]);
     assert_eq!(
         read(&a, "alice-after-failover")
