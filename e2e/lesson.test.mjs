@@ -2,6 +2,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { start, stop, newPage, shot, stepOf } from './harness.mjs';
+import { execFileSync } from 'node:child_process';
 
 let env;
 before(async () => { env = await start(); });
@@ -199,4 +200,18 @@ test('projector and laptop sizes: nothing essential is cut off', async () => {
     assert.deepEqual(page.errors(), []);
     await page.close();
   }
+});
+
+test('the browser simulates exactly what the native engine does (trace digests match)', async () => {
+  const page = await newPage(env.browser);
+  for (const step of [6, 10, 14]) {
+    await page.goto(env.base + `/lesson/replication-lag?step=${step}`);
+    await diagram(page).waitFor();
+    const browser = await diagram(page).getAttribute('data-trace-digest');
+    const native = execFileSync('cargo', ['run', '--quiet', '-p', 'distlab-cli', '--', 'run', '--lesson', 'replication-lag', '--step', String(step)], { encoding: 'utf8' });
+    const m = native.match(/digest ([0-9a-f]{16})/);
+    assert.ok(m, native);
+    assert.equal(browser, m[1], `step ${step}: browser trace differs from native`);
+  }
+  assert.deepEqual(page.errors(), []);
 });

@@ -520,7 +520,7 @@ pub fn SpaceTime(lab: Lab, highlights: Memo<Vec<Highlight>>) -> impl IntoView {
         <div class="spacetime">
             <div class="row-heads" style=move || format!("padding-top:{TOP}px")>{headers}</div>
             <div class="plot" node_ref=plot_ref>
-                <svg node_ref=svg_ref role="img" aria-label=aria width=move || geo.get().width height=height class="diagram">
+                <svg node_ref=svg_ref role="img" aria-label=aria data-trace-digest=move || lab.engine.with(|e| format!("{:016x}", distlab_sim::trace::digest(e.trace()))) width=move || geo.get().width height=height class="diagram">
                     <g class="axis">{axis}</g>
                     <g class="lifelines">{lifelines}</g>
                     <g class="downs">{downs}</g>

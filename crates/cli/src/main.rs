@@ -321,7 +321,7 @@ fn run_cmd(args: &RunArgs) -> Result<u8, Failure> {
             None => "the start".to_string(),
         };
         emitln(&format!(
-            "{} step {}: {} events, until {} ms{}; cursor at {at}",
+            "{} step {}: {} events, until {} ms{}; cursor at {at}; digest {:016x}",
             run.lesson.id,
             run.index + 1,
             trace.len(),
@@ -331,6 +331,7 @@ fn run_cmd(args: &RunArgs) -> Result<u8, Failure> {
             } else {
                 ""
             },
+            trace::digest(trace),
         ))?;
     }
     Ok(0)

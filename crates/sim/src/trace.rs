@@ -124,3 +124,75 @@ pub type Trace<P> = Vec<Event<P>>;
 pub fn to_json<P: Protocol>(trace: &[Event<P>]) -> Vec<u8> {
     serde_json::to_vec(trace).expect("trace types serialize infallibly")
 }
+
+/// A 64-bit FNV-1a digest of a trace's observable content: for every event its time, node,
+/// kind (with message, operation and payload labels), the messages it sent (id, receiver,
+/// scheduled arrival, label), the operations it completed, the messages it dropped, its
+/// notes and the node's state label. Equal traces have equal digests; the app shows it on
+/// the diagram (`data-trace-digest`) and `distlab run` prints it, so a browser run can be
+/// compared with a native one without shipping a serializer to the browser.
+pub fn digest<P: Protocol>(trace: &[Event<P>]) -> u64 {
+    use crate::Describe;
+    use std::fmt::Write;
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut line = String::new();
+    for ev in trace {
+        line.clear();
+        let _ = write!(line, "{}|{:?}|", ev.time, ev.node);
+        let _ = match &ev.kind {
+            EventKind::Start => write!(line, "start"),
+            EventKind::Deliver {
+                id,
+                from,
+                payload,
+                sent_at,
+            } => write!(line, "deliver {id} {from} {sent_at} {}", payload.label()),
+            EventKind::Drop {
+                id,
+                from,
+                payload,
+                sent_at,
+                reason,
+            } => write!(
+                line,
+                "drop {id} {from} {sent_at} {reason:?} {}",
+                payload.label()
+            ),
+            EventKind::Timer { timer } => write!(line, "timer {timer:?}"),
+            EventKind::Invoke { op, request, label } => {
+                write!(line, "invoke {op} {label:?} {}", request.label())
+            }
+            EventKind::Crash => write!(line, "crash"),
+            EventKind::Restart => write!(line, "restart"),
+            EventKind::Command { command } => write!(line, "command {}", command.label()),
+            EventKind::Partition { groups } => write!(line, "partition {groups:?}"),
+            EventKind::Heal => write!(line, "heal"),
+            EventKind::CutLink { a, b } => write!(line, "cut {a} {b}"),
+            EventKind::RestoreLink { a, b } => write!(line, "restore {a} {b}"),
+            EventKind::SetLinkDelay { a, b, latency } => write!(line, "delay {a} {b} {latency:?}"),
+            EventKind::Ignored { what, why } => write!(line, "ignored {what} {why}"),
+        };
+        for s in &ev.sent {
+            let _ = write!(
+                line,
+                "|sent {} {} {} {}",
+                s.id,
+                s.to,
+                s.arrives_at,
+                s.payload.label()
+            );
+        }
+        for (op, r) in &ev.returned {
+            let _ = write!(line, "|ret {op} {}", r.label());
+        }
+        let _ = write!(line, "|dropped {:?}|notes {:?}", ev.dropped, ev.notes);
+        if let Some(v) = &ev.state {
+            let _ = write!(line, "|state {}", v.label());
+        }
+        for b in line.bytes().chain(std::iter::once(b'\n')) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    h
+}
