@@ -130,7 +130,7 @@ fn show_json_is_the_analysis() {
         "show",
         "replication-lag",
         "--step",
-        "13",
+        "14", // "Failover can lose acknowledged writes"
         "--json",
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
@@ -149,7 +149,7 @@ fn show_from_a_file() {
         "--file",
         path.to_str().unwrap(),
         "--step",
-        "13",
+        "14", // "Failover can lose acknowledged writes"
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stdout(&o).contains("— LOST"));
@@ -179,7 +179,7 @@ fn run_trace_is_identical_across_runs() {
         "--lesson",
         "replication-lag",
         "--step",
-        "13",
+        "14", // "Failover can lose acknowledged writes"
         "--trace",
     ];
     let a = distlab(&args);
