@@ -21,7 +21,14 @@ cargo fetch --quiet
 trunk build --release --offline >/tmp/distlab-trunk.log 2>&1 || { cat /tmp/distlab-trunk.log; exit 1; }
 
 echo "== browser tests (Playwright + Chromium, against dist/)"
-node --test --test-concurrency=1 e2e/
+node --test --test-concurrency=1 e2e/ 2>&1 | tee /tmp/distlab-e2e.log
+[ "${PIPESTATUS[0]}" -eq 0 ] || exit 1
 
 echo "== report"
 scripts/report.sh
+
+# One closing line for the whole suite: native (cargo) and browser (node --test) counts.
+native_pass=$(grep -Eo "^test result: ok\. [0-9]+ passed" /tmp/distlab-cargo-test.log | awk '{s+=$4} END {print s+0}')
+e2e_pass=$(grep -Eo "^# pass [0-9]+" /tmp/distlab-e2e.log | awk '{print $3}')
+e2e_fail=$(grep -Eo "^# fail [0-9]+" /tmp/distlab-e2e.log | awk '{print $3}')
+echo "tests: $((native_pass + ${e2e_pass:-0})) passed, ${e2e_fail:-0} failed"
