@@ -409,6 +409,7 @@ pub fn SpaceTime(lab: Lab, highlights: Memo<Vec<Highlight>>) -> impl IntoView {
             };
             (x1, y1, x1 + (xr - x1) * f, y1 + (yr - y1) * f, xr, yr)
         };
+        let short = a.label.clone();
         let label = format!(
             "Drop message #{}: {} ({} → {})",
             a.id, a.label, names.0, names.1
@@ -433,6 +434,7 @@ pub fn SpaceTime(lab: Lab, highlights: Memo<Vec<Highlight>>) -> impl IntoView {
                 <line class="hit" x1=move || pos().0 y1=move || pos().1 x2=move || pos().4 y2=move || pos().5 />
                 <line class="shaft" x1=move || pos().0 y1=move || pos().1 x2=move || pos().2 y2=move || pos().3 />
                 <circle class="packet" cx=move || pos().2 cy=move || pos().3 r=5 />
+                <text class="packet-label" x=move || pos().2 + 8.0 y=move || pos().3 - 6.0>{short}</text>
             </g>
         }
         .into_any()
@@ -530,6 +532,7 @@ pub fn SpaceTime(lab: Lab, highlights: Memo<Vec<Highlight>>) -> impl IntoView {
                         <For each=move || in_flight.get() key=|id| *id children=flying />
                     </g>
                     <line class="now" x1=now_x x2=now_x y1=TOP - 4.0 y2=height />
+                    <text class="now-label" x=move || now_x() + 4.0 y=TOP + 2.0>{move || format!("{:.0} ms", lab.display_time.get())}</text>
                 </svg>
                 {move || tip.get().map(|t| {
                     let left = (t.x + 14.0).min(geo.get_untracked().width - 260.0).max(0.0);
