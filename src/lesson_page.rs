@@ -78,30 +78,22 @@ fn key_target(e: &web_sys::KeyboardEvent) -> KeyTarget {
 
 /// Space play/pause, ←/→ step, Home/End. Returns whether the key was used.
 fn transport_key(lab: Lab, target: KeyTarget, e: &web_sys::KeyboardEvent) -> bool {
-    match (target, e.key().as_str()) {
-        (KeyTarget::Field | KeyTarget::Other, _) | (KeyTarget::Button, " " | "Enter") => false,
-        (_, " ") => {
-            lab.toggle_play();
-            true
-        }
-        (_, "ArrowRight") => {
-            lab.step_forward();
-            true
-        }
-        (_, "ArrowLeft") => {
-            lab.step_back();
-            true
-        }
-        (_, "Home") => {
-            lab.go_to_start();
-            true
-        }
-        (_, "End") => {
-            lab.go_to_end();
-            true
-        }
-        _ => false,
+    let key = e.key();
+    if matches!(target, KeyTarget::Field | KeyTarget::Other)
+        || target == KeyTarget::Button && matches!(key.as_str(), " " | "Enter")
+    {
+        return false;
     }
+    let action: fn(&Lab) = match key.as_str() {
+        " " => Lab::toggle_play,
+        "ArrowRight" => Lab::step_forward,
+        "ArrowLeft" => Lab::step_back,
+        "Home" => Lab::go_to_start,
+        "End" => Lab::go_to_end,
+        _ => return false,
+    };
+    action(&lab);
+    true
 }
 
 /// Parses the `step` query value (1-based) against a lesson with `n` steps.

@@ -1,9 +1,10 @@
 //! The built-in lessons parse, validate, and each step of "Replication lag" shows what its
 //! narration claims (numbers from the simulation, not from the text).
 
+mod common;
+
 use distlab_sim::lesson::{built_in, Lesson, BUILT_IN};
-use distlab_sim::models::replication::analysis::{analyze, Analysis};
-use distlab_sim::models::replication::Node;
+use distlab_sim::models::replication::analysis::analyze;
 use distlab_sim::{Action, Engine, Intervention};
 
 #[test]
@@ -23,47 +24,19 @@ fn lesson() -> Lesson {
         .expect("built in")
 }
 
-/// Step `n` (1-based): the engine and the analysis at the step's cursor.
-fn at_step(n: usize) -> (Engine<Node>, Analysis) {
-    let l = lesson();
-    let run = l.run_for_step(n - 1).unwrap();
-    let engine = Engine::new(run.scenario.setup().unwrap(), run.interventions);
-    let cursor = l.cursor_for_step(n - 1, &engine).unwrap();
-    let a = analyze(&engine, cursor);
-    (engine, a)
-}
-
-fn write<'a>(
-    a: &'a Analysis,
-    label: &str,
-) -> &'a distlab_sim::models::replication::analysis::WriteOp {
-    a.writes
-        .iter()
-        .find(|w| w.label.as_deref() == Some(label))
-        .unwrap_or_else(|| panic!("no write {label}"))
-}
-
-fn read<'a>(
-    a: &'a Analysis,
-    label: &str,
-) -> &'a distlab_sim::models::replication::analysis::ReadOp {
-    a.reads
-        .iter()
-        .find(|r| r.label.as_deref() == Some(label))
-        .unwrap_or_else(|| panic!("no read {label}"))
-}
+use common::{lesson_step as at_step, read_labelled as read, write_labelled as write};
 
 #[test]
 fn async_steps_show_a_fresh_alice_and_a_stale_bob() {
     // Step 2: the leader acknowledges at once; Sydney lags by one entry.
-    let (_, a) = at_step(2);
+    let (_, a) = at_step("The equaliser");
     assert!(write(&a, "equaliser").latency_ms().unwrap() <= 10);
     assert_eq!(a.lag.iter().find(|l| l.follower == 2).unwrap().entries, 1);
     // Step 3: caught up.
-    let (_, a) = at_step(3);
+    let (_, a) = at_step("Replicas catch up");
     assert!(a.lag.iter().all(|l| l.entries == 0), "{:?}", a.lag);
     // Step 6: Alice fresh, Bob stale, one millisecond apart.
-    let (_, a) = at_step(6);
+    let (_, a) = at_step("Bob refreshes");
     let alice = read(&a, "alice-read");
     let bob = read(&a, "bob-read");
     assert_eq!(bob.invoked_at, alice.invoked_at + 1);
@@ -79,7 +52,7 @@ fn async_steps_show_a_fresh_alice_and_a_stale_bob() {
     assert!(bob.stale.is_some());
     assert_eq!(a.stale_reads().count(), 1);
     // Step 7: eventually everyone has index 2.
-    let (_, a) = at_step(7);
+    let (_, a) = at_step("Eventually");
     assert!(
         a.lag.iter().all(|l| l.entries == 0 && l.position == 2),
         "{:?}",
@@ -89,7 +62,7 @@ fn async_steps_show_a_fresh_alice_and_a_stale_bob() {
 
 #[test]
 fn semi_sync_and_sync_trade_latency_for_freshness() {
-    let (_, a) = at_step(8);
+    let (_, a) = at_step("Semi-synchronous, k = 1");
     let lat = write(&a, "final-score").latency_ms().unwrap();
     assert!((15..=40).contains(&lat), "semi-sync k=1 latency {lat}");
     assert!(
@@ -97,7 +70,7 @@ fn semi_sync_and_sync_trade_latency_for_freshness() {
         "semi-sync k=1 does not make Sydney fresh"
     );
 
-    let (_, a) = at_step(9);
+    let (_, a) = at_step("Synchronous");
     let lat = write(&a, "final-score").latency_ms().unwrap();
     assert!(lat >= 250, "sync latency {lat}");
     let bob = read(&a, "bob-read");
@@ -111,7 +84,7 @@ fn semi_sync_and_sync_trade_latency_for_freshness() {
 #[test]
 fn failures_have_their_real_consequences() {
     // A crashed follower blocks synchronous writes.
-    let (_, a) = at_step(10);
+    let (_, a) = at_step("A crashed follower blocks");
     assert!(write(&a, "final-score").acked.is_none());
     // ... until it restarts: it reports its position, catches up, and the write completes.
     let l = lesson();
@@ -127,16 +100,16 @@ fn failures_have_their_real_consequences() {
     let a = analyze(&e, Some(e.trace().len() - 1));
     assert!(write(&a, "final-score").acked.unwrap().0 > 800);
     // Semi-sync k=1 does not notice the crash: the other follower acknowledges.
-    let (_, a) = at_step(11);
+    let (_, a) = at_step("Semi-sync shrugs off");
     assert!(write(&a, "final-score").latency_ms().unwrap() <= 40);
     // A slow link to the far follower does not slow semi-sync k=1 ...
-    let (_, a) = at_step(12);
+    let (_, a) = at_step("Semi-sync survives a slow");
     assert!(write(&a, "final-score").latency_ms().unwrap() <= 40);
     // ... but a slow link to the follower that acknowledges does.
-    let (_, a) = at_step(13);
+    let (_, a) = at_step("…unless the slow one");
     assert!(write(&a, "final-score").latency_ms().unwrap() >= 250);
     // Failover after async acknowledgement loses the write.
-    let (_, a) = at_step(14);
+    let (_, a) = at_step("Failover can lose");
     assert_eq!(a.lost_writes, vec![write(&a, "final-score").op]);
     assert_eq!(
         read(&a, "alice-after-failover")

@@ -10,9 +10,8 @@
 
 mod common;
 
-use common::{build, ops, schedule, spec, Faults, Modes, Spec};
+use common::{build, lesson_step, ops, read_labelled, schedule, spec, Faults, Modes, Spec};
 use distlab_sim::engine::{Action, Intervention};
-use distlab_sim::lesson::built_in;
 use distlab_sim::models::replication::analysis::{analyze, Analysis};
 use distlab_sim::models::replication::{
     read, write, Command, Msg, Node, Request, Response, Role, Version, View,
@@ -308,36 +307,9 @@ fn check_ops(engine: &Engine<Node>, a: &Analysis) -> Result<(), TestCaseError> {
     Ok(())
 }
 
-fn lesson_analysis(step_title_prefix: &str) -> (Engine<Node>, Analysis) {
-    let lesson = built_in()
-        .into_iter()
-        .find(|l| l.id == "replication-lag")
-        .expect("built-in lesson");
-    let i = lesson
-        .steps
-        .iter()
-        .position(|s| s.title.starts_with(step_title_prefix))
-        .expect("step exists");
-    let run = lesson.run_for_step(i).unwrap();
-    let engine = Engine::new(run.scenario.setup().unwrap(), run.interventions);
-    let cursor = lesson.cursor_for_step(i, &engine).unwrap();
-    let a = analyze(&engine, cursor);
-    (engine, a)
-}
-
-fn read_by_label<'a>(
-    a: &'a Analysis,
-    label: &str,
-) -> &'a distlab_sim::models::replication::analysis::ReadOp {
-    a.reads
-        .iter()
-        .find(|r| r.label.as_deref() == Some(label))
-        .unwrap_or_else(|| panic!("no read labelled {label}"))
-}
-
 #[test]
 fn lesson_bob_read_is_stale_alice_read_is_not() {
-    let (engine, a) = lesson_analysis("Bob refreshes");
+    let (engine, a) = lesson_step("Bob refreshes");
     let v1 = Version {
         generation: 1,
         index: 1,
@@ -354,7 +326,7 @@ fn lesson_bob_read_is_stale_alice_read_is_not() {
     assert_eq!(final_score.acked.map(|x| x.2), Some(v2));
     assert_eq!(final_score.latency_ms(), Some(4));
 
-    let alice = read_by_label(&a, "alice-read");
+    let alice = read_labelled(&a, "alice-read");
     assert!(alice.stale.is_none());
     let (_, _, value, version, position) = alice.returned.clone().unwrap();
     assert_eq!(
@@ -362,7 +334,7 @@ fn lesson_bob_read_is_stale_alice_read_is_not() {
         (Some("ARG 4–2 final"), v2, 2)
     );
 
-    let bob = read_by_label(&a, "bob-read");
+    let bob = read_labelled(&a, "bob-read");
     let (at, _, value, version, position) = bob.returned.clone().unwrap();
     assert_eq!(
         (value.as_deref(), version, position),
@@ -388,9 +360,9 @@ fn lesson_bob_read_is_stale_alice_read_is_not() {
 
 #[test]
 fn lesson_sync_read_concurrent_with_the_write_is_not_stale() {
-    let (_, a) = lesson_analysis("Synchronous");
+    let (_, a) = lesson_step("Synchronous");
     // The cursor is where the final score is acknowledged, after Bob's read returned.
-    let bob = read_by_label(&a, "bob-read");
+    let bob = read_labelled(&a, "bob-read");
     assert_eq!(
         bob.returned.as_ref().unwrap().2.as_deref(),
         Some("3–3 live")
@@ -409,9 +381,9 @@ fn lesson_sync_read_concurrent_with_the_write_is_not_stale() {
 
 #[test]
 fn lesson_semi_sync_bob_still_stale() {
-    let (_, a) = lesson_analysis("Semi-synchronous");
-    assert!(read_by_label(&a, "bob-read").stale.is_some());
-    assert!(read_by_label(&a, "alice-read").stale.is_none());
+    let (_, a) = lesson_step("Semi-synchronous");
+    assert!(read_labelled(&a, "bob-read").stale.is_some());
+    assert!(read_labelled(&a, "alice-read").stale.is_none());
 }
 
 // ---------------------------------------------------------------------------------------

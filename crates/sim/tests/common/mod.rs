@@ -511,3 +511,50 @@ pub fn ops(engine: &Engine<Node>) -> Ops {
 pub fn last_step(engine: &Engine<Node>) -> Option<usize> {
     engine.trace().len().checked_sub(1)
 }
+
+/// The built-in "Replication lag" lesson's step whose title starts with `title_prefix`:
+/// its engine, and the analysis at the step's cursor. Titles, unlike step numbers, survive
+/// inserting a step.
+pub fn lesson_step(
+    title_prefix: &str,
+) -> (
+    Engine<Node>,
+    distlab_sim::models::replication::analysis::Analysis,
+) {
+    let lesson = distlab_sim::lesson::built_in()
+        .into_iter()
+        .find(|l| l.id == "replication-lag")
+        .expect("built-in lesson");
+    let i = lesson
+        .steps
+        .iter()
+        .position(|s| s.title.starts_with(title_prefix))
+        .unwrap_or_else(|| panic!("no step titled {title_prefix}…"));
+    let run = lesson.run_for_step(i).unwrap();
+    let engine = Engine::new(run.scenario.setup().unwrap(), run.interventions);
+    let cursor = lesson.cursor_for_step(i, &engine).unwrap();
+    let a = distlab_sim::models::replication::analysis::analyze(&engine, cursor);
+    (engine, a)
+}
+
+/// The read with this label.
+pub fn read_labelled<'a>(
+    a: &'a distlab_sim::models::replication::analysis::Analysis,
+    label: &str,
+) -> &'a distlab_sim::models::replication::analysis::ReadOp {
+    a.reads
+        .iter()
+        .find(|r| r.label.as_deref() == Some(label))
+        .unwrap_or_else(|| panic!("no read labelled {label}"))
+}
+
+/// The write with this label.
+pub fn write_labelled<'a>(
+    a: &'a distlab_sim::models::replication::analysis::Analysis,
+    label: &str,
+) -> &'a distlab_sim::models::replication::analysis::WriteOp {
+    a.writes
+        .iter()
+        .find(|w| w.label.as_deref() == Some(label))
+        .unwrap_or_else(|| panic!("no write labelled {label}"))
+}
