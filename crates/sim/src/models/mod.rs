@@ -1,3 +1,4 @@
 //! The protocols Distlab simulates, one module each.
 
 pub mod replication;
+pub mod txn;

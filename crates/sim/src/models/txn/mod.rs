@@ -1,0 +1,16 @@
+//! Transactions on a single-node relational store, as PostgreSQL 15 runs them: row versions
+//! (xmin / xmax), snapshots, row locks, and the isolation levels (PostgreSQL docs, ch. 13
+//! "Concurrency Control"). Work in progress for the isolation-levels lab:
+//!
+//! - [`ast`]: the SQL subset as data (what the store executes).
+//! - [`sql`]: SQL text → [`ast::Statement`] with the `sqlparser` crate (PostgreSQL dialect);
+//!   anything outside the subset is an error naming the construct and its position.
+//! - [`script`]: the interleaving script format (`setup: …;`, `T1: …;`, `--` comments), as
+//!   used by the Hermitage tests.
+//! - [`store`]: the MVCC store and its sessions.
+
+pub mod ast;
+pub mod run;
+pub mod script;
+pub mod sql;
+pub mod store;

@@ -1,0 +1,1092 @@
+//! The MVCC store: tables of row versions, transactions, snapshots and row locks, executing
+//! [`Statement`]s for sessions the way PostgreSQL 15 does at READ COMMITTED and REPEATABLE
+//! READ (PostgreSQL docs 13.2.1, 13.2.2, 13.3.2), plus a textbook READ UNCOMMITTED that
+//! really reads uncommitted data (PostgreSQL maps that level to READ COMMITTED).
+//!
+//! - **Row versions** carry `xmin` (creating transaction) and `xmax` (deleting / updating
+//!   transaction) with command ids, so a statement never sees its own changes (PostgreSQL's
+//!   cmin / cmax) and an update links the old version to the new one (the ctid chain).
+//! - **Snapshots**: a transaction sees the versions created by transactions that committed
+//!   before its snapshot, plus its own earlier commands. READ COMMITTED takes a snapshot per
+//!   statement; REPEATABLE READ at its first statement that reads or writes data.
+//! - **Writes** (UPDATE, DELETE, SELECT … FOR UPDATE / FOR SHARE) on a row whose newest
+//!   version is being changed or locked (conflicting mode) by another transaction in progress
+//!   **block** until it ends. If that transaction committed a change the snapshot does not
+//!   see: READ COMMITTED re-checks the WHERE clause on the newest version and acts on it
+//!   (EvalPlanQual, docs 13.2.1); REPEATABLE READ fails with SQLSTATE 40001 "could not
+//!   serialize access due to concurrent update" (docs 13.2.2).
+//! - **Primary keys** are checked against every live version, not the snapshot: an insert
+//!   waits for a transaction in progress that inserted the same key, and fails with 23505 if
+//!   it committed.
+//! - **Errors inside a transaction block** abort it at once (its locks are released); the
+//!   session then answers 25P02 "current transaction is aborted, commands ignored until end
+//!   of transaction block" until ROLLBACK (or COMMIT, which rolls back).
+//! - **Deadlocks** are found in the waits-for graph; the transaction that started waiting
+//!   earliest in the cycle fails with 40P01 "deadlock detected". That is PostgreSQL's
+//!   behaviour when the statements arrive within `deadlock_timeout` (1 s) of each other, as
+//!   in a script: the first waiter's timer fires first and it runs the check. Typed slowly,
+//!   PostgreSQL fails the transaction that closed the cycle instead (the first waiter's one
+//!   check found no cycle yet). The differential tests against PostgreSQL should pin this.
+//!
+//! SERIALIZABLE (SSI) and the 2PL level are not implemented yet: they run as REPEATABLE READ
+//! and [`Store::execute`] reports [`DbError::unsupported_level`] for them.
+
+use super::ast::{
+    BinaryOp, Column, ColumnType, Expr, IsolationLevel, Projection, RowLockMode, Statement,
+    UnaryOp, Value,
+};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// A transaction id. Ids start at [`FIRST_XID`] and grow in begin order.
+pub type Xid = u64;
+/// The first transaction id handed out (PostgreSQL's first normal id is 3; larger ids read
+/// better next to row values).
+pub const FIRST_XID: Xid = 100;
+
+/// One version of a row.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Version {
+    /// The transaction that created this version, and the command within it.
+    pub xmin: Xid,
+    pub cmin: u32,
+    /// The transaction that deleted it or replaced it with a newer version, and its command.
+    pub xmax: Option<Xid>,
+    pub cmax: u32,
+    /// The newer version an UPDATE made of this row (index in the table).
+    pub updated_to: Option<usize>,
+    pub values: Vec<Value>,
+}
+
+/// A table: its columns and every version of every row, in creation order (which is also
+/// PostgreSQL's heap order for a small table without VACUUM, and so the order of a scan).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Table {
+    pub name: String,
+    pub columns: Vec<Column>,
+    pub versions: Vec<Version>,
+    /// Row locks taken by SELECT … FOR UPDATE / FOR SHARE, by version index.
+    pub locks: BTreeMap<usize, Vec<(Xid, RowLockMode)>>,
+}
+
+/// Where a transaction is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TxnStatus {
+    InProgress,
+    Committed,
+    Aborted,
+}
+
+/// A transaction.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Txn {
+    pub xid: Xid,
+    pub level: IsolationLevel,
+    pub status: TxnStatus,
+    /// Position in the commit order (1, 2, …) once committed.
+    pub commit_seq: Option<u64>,
+    /// The transaction snapshot (REPEATABLE READ): commits up to this sequence number are visible.
+    pub snapshot: Option<u64>,
+    /// The current command id.
+    pub cid: u32,
+}
+
+/// An error as PostgreSQL reports it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DbError {
+    /// SQLSTATE, e.g. `"40001"`.
+    pub sqlstate: &'static str,
+    pub message: String,
+}
+
+impl DbError {
+    fn new(sqlstate: &'static str, message: impl Into<String>) -> Self {
+        DbError {
+            sqlstate,
+            message: message.into(),
+        }
+    }
+    fn serialization() -> Self {
+        DbError::new(
+            "40001",
+            "could not serialize access due to concurrent update",
+        )
+    }
+    fn aborted() -> Self {
+        DbError::new(
+            "25P02",
+            "current transaction is aborted, commands ignored until end of transaction block",
+        )
+    }
+    /// The error for an isolation level this store does not implement yet.
+    pub fn unsupported_level(level: IsolationLevel) -> Self {
+        DbError::new(
+            "0A000",
+            format!("isolation level {level} is not implemented yet"),
+        )
+    }
+}
+
+/// What a completed statement returns.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Outcome {
+    /// A SELECT's rows.
+    Rows {
+        columns: Vec<String>,
+        rows: Vec<Vec<Value>>,
+    },
+    /// INSERT / UPDATE / DELETE: the command tag and the number of rows.
+    Affected { command: &'static str, count: u64 },
+    /// Other statements: the command tag (`BEGIN`, `COMMIT`, `ROLLBACK`, `SET`, `CREATE TABLE`).
+    Done { command: &'static str },
+}
+
+/// The result of running (or resuming) a statement.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub enum Exec {
+    Done(Result<Outcome, DbError>),
+    /// Waiting for transaction `on` to end.
+    Blocked {
+        on: Xid,
+    },
+}
+
+/// A statement in progress (it may be blocked).
+#[derive(Clone, Debug, PartialEq)]
+struct Pending {
+    stmt: Statement,
+    /// The statement's snapshot (commit sequence number).
+    snapshot: u64,
+    /// Rows of a multi-row INSERT already inserted.
+    inserted: usize,
+    /// Whether the statement runs in its own transaction (no BEGIN).
+    autocommit: bool,
+    /// Rows processed so far by a blocked SELECT … FOR UPDATE / SHARE, returned at the end.
+    locked_rows: Vec<usize>,
+    /// Rows an UPDATE / DELETE changed so far (a resumed statement skips them).
+    affected: u64,
+}
+
+/// A client session (a connection).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Session {
+    pub name: String,
+    /// The level new transactions get (`SET SESSION CHARACTERISTICS` / the server default).
+    pub default_level: IsolationLevel,
+    /// The open transaction, if any.
+    pub txn: Option<Xid>,
+    /// Whether BEGIN opened a transaction block.
+    pub in_block: bool,
+    /// An error aborted the block: commands fail with 25P02 until ROLLBACK.
+    pub failed: bool,
+    pending: Option<Pending>,
+}
+
+impl Session {
+    pub fn new(name: impl Into<String>, default_level: IsolationLevel) -> Self {
+        Session {
+            name: name.into(),
+            default_level,
+            txn: None,
+            in_block: false,
+            failed: false,
+            pending: None,
+        }
+    }
+    /// Whether a statement is in progress (blocked).
+    pub fn busy(&self) -> bool {
+        self.pending.is_some()
+    }
+}
+
+/// The database.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Store {
+    pub tables: BTreeMap<String, Table>,
+    pub txns: BTreeMap<Xid, Txn>,
+    next_xid: Xid,
+    commit_seq: u64,
+}
+
+enum RowAction {
+    Update(Vec<Value>),
+    Delete,
+    Lock(RowLockMode),
+}
+
+/// Computes what to do to a row from its current values.
+type RowFn<'a> = dyn Fn(&Table, &[Value]) -> Result<RowAction, DbError> + 'a;
+
+enum Step {
+    /// Acted on this version (for locks: the version now locked).
+    Done(usize),
+    Skip,
+    Block(Xid),
+}
+
+impl Store {
+    pub fn new() -> Self {
+        Store {
+            next_xid: FIRST_XID,
+            ..Default::default()
+        }
+    }
+
+    fn status(&self, x: Xid) -> TxnStatus {
+        self.txns.get(&x).map_or(TxnStatus::Aborted, |t| t.status)
+    }
+
+    /// Whether `x` committed at or before snapshot `snap`.
+    fn committed_in(&self, x: Xid, snap: u64) -> bool {
+        self.txns
+            .get(&x)
+            .is_some_and(|t| t.commit_seq.is_some_and(|c| c <= snap))
+    }
+
+    /// Whether version `v` is visible to transaction `me` at command `cid` with snapshot `snap`.
+    fn visible(&self, v: &Version, me: Xid, cid: u32, snap: u64, dirty: bool) -> bool {
+        let created = if v.xmin == me {
+            v.cmin < cid
+        } else if dirty {
+            self.status(v.xmin) != TxnStatus::Aborted
+        } else {
+            self.committed_in(v.xmin, snap)
+        };
+        if !created {
+            return false;
+        }
+        match v.xmax {
+            None => true,
+            Some(x) if x == me => v.cmax >= cid,
+            Some(x) if dirty => self.status(x) == TxnStatus::Aborted,
+            Some(x) => !self.committed_in(x, snap),
+        }
+    }
+
+    fn begin(&mut self, level: IsolationLevel) -> Xid {
+        let xid = self.next_xid;
+        self.next_xid += 1;
+        self.txns.insert(
+            xid,
+            Txn {
+                xid,
+                level,
+                status: TxnStatus::InProgress,
+                commit_seq: None,
+                snapshot: None,
+                cid: 0,
+            },
+        );
+        xid
+    }
+
+    fn end(&mut self, xid: Xid, commit: bool) {
+        let seq = if commit {
+            self.commit_seq += 1;
+            Some(self.commit_seq)
+        } else {
+            None
+        };
+        if let Some(t) = self.txns.get_mut(&xid) {
+            t.status = if commit {
+                TxnStatus::Committed
+            } else {
+                TxnStatus::Aborted
+            };
+            t.commit_seq = seq;
+        }
+        for table in self.tables.values_mut() {
+            for holders in table.locks.values_mut() {
+                holders.retain(|(x, _)| *x != xid);
+            }
+            table.locks.retain(|_, h| !h.is_empty());
+        }
+    }
+
+    /// Runs `stmt` for `session`. A statement that must wait returns [`Exec::Blocked`] and
+    /// stays pending in the session: call [`Store::resume`] after the blocker ends.
+    /// Errors: SQLSTATEs 40001, 23505, 25P02, 25001 (BEGIN inside a block), 42P01 (no such
+    /// table), 42703 (no such column), 42P07 (table exists), 22012 (division by zero),
+    /// 42804 (type mismatch), 0A000 (a level not implemented yet).
+    pub fn execute(&mut self, session: &mut Session, stmt: &Statement) -> Exec {
+        assert!(
+            session.pending.is_none(),
+            "session {} is blocked",
+            session.name
+        );
+        if session.failed {
+            return Exec::Done(match stmt {
+                Statement::Rollback | Statement::Commit => {
+                    session.failed = false;
+                    session.in_block = false;
+                    session.txn = None;
+                    Ok(Outcome::Done {
+                        command: "ROLLBACK",
+                    })
+                }
+                _ => Err(DbError::aborted()),
+            });
+        }
+        match stmt {
+            Statement::Begin { level } => {
+                if session.in_block {
+                    // PostgreSQL: a WARNING, and the block goes on.
+                    return Exec::Done(Ok(Outcome::Done { command: "BEGIN" }));
+                }
+                let level = level.unwrap_or(session.default_level);
+                if let Err(e) = check_level(level) {
+                    return Exec::Done(Err(e));
+                }
+                session.txn = Some(self.begin(level));
+                session.in_block = true;
+                Exec::Done(Ok(Outcome::Done { command: "BEGIN" }))
+            }
+            Statement::SetTransaction { level } => {
+                if let Err(e) = check_level(*level) {
+                    return Exec::Done(Err(e));
+                }
+                match session.txn.and_then(|x| self.txns.get_mut(&x)) {
+                    Some(t) if session.in_block && t.snapshot.is_none() && t.cid == 0 => {
+                        t.level = *level;
+                        Exec::Done(Ok(Outcome::Done { command: "SET" }))
+                    }
+                    Some(_) if session.in_block => self.fail(
+                        session,
+                        DbError::new(
+                            "25001",
+                            "SET TRANSACTION ISOLATION LEVEL must be called before any query",
+                        ),
+                    ),
+                    // Outside a block it only warns in PostgreSQL and has no effect.
+                    _ => Exec::Done(Ok(Outcome::Done { command: "SET" })),
+                }
+            }
+            Statement::Commit | Statement::Rollback => {
+                let commit = matches!(stmt, Statement::Commit);
+                if let Some(x) = session.txn.take() {
+                    self.end(x, commit);
+                }
+                session.in_block = false;
+                Exec::Done(Ok(Outcome::Done {
+                    command: if commit { "COMMIT" } else { "ROLLBACK" },
+                }))
+            }
+            _ => {
+                let autocommit = session.txn.is_none();
+                let xid = match session.txn {
+                    Some(x) => x,
+                    None => {
+                        let x = self.begin(session.default_level);
+                        session.txn = Some(x);
+                        x
+                    }
+                };
+                let t = self.txns.get_mut(&xid).expect("open transaction");
+                t.cid += 1;
+                let level = t.level;
+                let snapshot = match level {
+                    IsolationLevel::ReadCommitted | IsolationLevel::ReadUncommitted => {
+                        self.commit_seq
+                    }
+                    _ if !stmt.touches_data() => self.commit_seq,
+                    _ => *t.snapshot.get_or_insert(self.commit_seq),
+                };
+                session.pending = Some(Pending {
+                    stmt: stmt.clone(),
+                    snapshot,
+                    inserted: 0,
+                    autocommit,
+                    locked_rows: Vec::new(),
+                    affected: 0,
+                });
+                self.resume(session)
+            }
+        }
+    }
+
+    /// Continues a session's pending statement (after the transaction it waited for ended).
+    pub fn resume(&mut self, session: &mut Session) -> Exec {
+        let Some(mut p) = session.pending.take() else {
+            return Exec::Done(Err(DbError::new("XX000", "nothing to resume")));
+        };
+        let xid = session
+            .txn
+            .expect("pending statements run in a transaction");
+        match self.run(xid, &mut p) {
+            Err(Some(on)) => {
+                session.pending = Some(p);
+                Exec::Blocked { on }
+            }
+            Err(None) => unreachable!("run returns errors as outcomes"),
+            Ok(Err(e)) => self.fail(session, e),
+            Ok(Ok(out)) => {
+                if p.autocommit {
+                    self.end(xid, true);
+                    session.txn = None;
+                }
+                Exec::Done(Ok(out))
+            }
+        }
+    }
+
+    /// Fails the session's transaction with `e` (aborting it at once, as PostgreSQL does).
+    pub fn fail(&mut self, session: &mut Session, e: DbError) -> Exec {
+        session.pending = None;
+        if let Some(x) = session.txn {
+            self.end(x, false);
+        }
+        if session.in_block {
+            session.failed = true;
+        } else {
+            session.txn = None;
+        }
+        Exec::Done(Err(e))
+    }
+
+    fn table(&self, name: &str) -> Result<&Table, DbError> {
+        self.tables
+            .get(name)
+            .ok_or_else(|| DbError::new("42P01", format!("relation \"{name}\" does not exist")))
+    }
+
+    /// Runs a pending statement. `Err(Some(x))`: blocked on `x`.
+    #[allow(clippy::type_complexity)]
+    fn run(&mut self, me: Xid, p: &mut Pending) -> Result<Result<Outcome, DbError>, Option<Xid>> {
+        let t = &self.txns[&me];
+        let (cid, level) = (t.cid, t.level);
+        let dirty = level == IsolationLevel::ReadUncommitted;
+        let snap = p.snapshot;
+        match p.stmt.clone() {
+            Statement::CreateTable { name, columns } => {
+                if self.tables.contains_key(&name) {
+                    return Ok(Err(DbError::new(
+                        "42P07",
+                        format!("relation \"{name}\" already exists"),
+                    )));
+                }
+                self.tables.insert(
+                    name.clone(),
+                    Table {
+                        name,
+                        columns,
+                        versions: Vec::new(),
+                        locks: BTreeMap::new(),
+                    },
+                );
+                Ok(Ok(Outcome::Done {
+                    command: "CREATE TABLE",
+                }))
+            }
+            Statement::Insert {
+                table,
+                columns,
+                rows,
+            } => {
+                let tab = match self.table(&table) {
+                    Ok(t) => t.clone(),
+                    Err(e) => return Ok(Err(e)),
+                };
+                while p.inserted < rows.len() {
+                    let values = match build_row(&tab, columns.as_deref(), &rows[p.inserted]) {
+                        Ok(v) => v,
+                        Err(e) => return Ok(Err(e)),
+                    };
+                    if let Some(pk) = tab.columns.iter().position(|c| c.primary_key) {
+                        if values[pk] == Value::Null {
+                            return Ok(Err(DbError::new("23502", format!("null value in column \"{}\" of relation \"{table}\" violates not-null constraint", tab.columns[pk].name))));
+                        }
+                        match self.key_conflict(&table, pk, &values[pk], me) {
+                            Some(KeyConflict::Wait(x)) => return Err(Some(x)),
+                            Some(KeyConflict::Exists) => {
+                                return Ok(Err(DbError::new(
+                                    "23505",
+                                    format!("duplicate key value violates unique constraint \"{table}_pkey\""),
+                                )))
+                            }
+                            None => {}
+                        }
+                    }
+                    let tab_mut = self.tables.get_mut(&table).expect("checked");
+                    tab_mut.versions.push(Version {
+                        xmin: me,
+                        cmin: cid,
+                        xmax: None,
+                        cmax: 0,
+                        updated_to: None,
+                        values,
+                    });
+                    p.inserted += 1;
+                }
+                Ok(Ok(Outcome::Affected {
+                    command: "INSERT",
+                    count: rows.len() as u64,
+                }))
+            }
+            Statement::Select {
+                table,
+                projection,
+                filter,
+                order_by,
+                lock,
+            } => {
+                let tab = match self.table(&table) {
+                    Ok(t) => t.clone(),
+                    Err(e) => return Ok(Err(e)),
+                };
+                let mut rows: Vec<usize> = Vec::new();
+                for (i, v) in tab.versions.iter().enumerate() {
+                    if !self.visible(v, me, cid, snap, dirty) {
+                        continue;
+                    }
+                    match matches(&tab, filter.as_ref(), &v.values) {
+                        Ok(true) => {}
+                        Ok(false) => continue,
+                        Err(e) => return Ok(Err(e)),
+                    }
+                    match lock {
+                        None => rows.push(i),
+                        Some(mode) => {
+                            if p.locked_rows.contains(&i) {
+                                continue;
+                            }
+                            match self.act(
+                                &table,
+                                i,
+                                me,
+                                cid,
+                                level,
+                                filter.as_ref(),
+                                RowAction::Lock(mode),
+                            ) {
+                                Ok(Step::Done(j)) if !p.locked_rows.contains(&j) => {
+                                    p.locked_rows.push(j)
+                                }
+                                Ok(Step::Done(_)) => {}
+                                Ok(Step::Skip) => {}
+                                Ok(Step::Block(x)) => return Err(Some(x)),
+                                Err(e) => return Ok(Err(e)),
+                            }
+                        }
+                    }
+                }
+                if lock.is_some() {
+                    rows = p.locked_rows.clone();
+                }
+                let tab = &self.tables[&table];
+                let mut out: Vec<(Vec<Value>, Vec<Value>)> = Vec::new();
+                for i in rows {
+                    let vals = &tab.versions[i].values;
+                    let projected = match &projection {
+                        Projection::All => vals.clone(),
+                        Projection::Exprs(es) => match es
+                            .iter()
+                            .map(|(e, _)| eval(tab, e, vals))
+                            .collect::<Result<Vec<_>, _>>()
+                        {
+                            Ok(v) => v,
+                            Err(e) => return Ok(Err(e)),
+                        },
+                    };
+                    let keys = match order_by
+                        .iter()
+                        .map(|o| eval(tab, &o.expr, vals))
+                        .collect::<Result<Vec<_>, _>>()
+                    {
+                        Ok(k) => k,
+                        Err(e) => return Ok(Err(e)),
+                    };
+                    out.push((keys, projected));
+                }
+                if !order_by.is_empty() {
+                    out.sort_by(|a, b| {
+                        for (i, o) in order_by.iter().enumerate() {
+                            // PostgreSQL: NULLs sort last ascending, first descending.
+                            let c = cmp_nulls_last(&a.0[i], &b.0[i]);
+                            let c = if o.descending { c.reverse() } else { c };
+                            if c != std::cmp::Ordering::Equal {
+                                return c;
+                            }
+                        }
+                        std::cmp::Ordering::Equal
+                    });
+                }
+                let columns = match &projection {
+                    Projection::All => tab.columns.iter().map(|c| c.name.clone()).collect(),
+                    Projection::Exprs(es) => es.iter().map(|(_, n)| n.clone()).collect(),
+                };
+                Ok(Ok(Outcome::Rows {
+                    columns,
+                    rows: out.into_iter().map(|(_, r)| r).collect(),
+                }))
+            }
+            Statement::Update {
+                table,
+                assignments,
+                filter,
+            } => {
+                let tab = match self.table(&table) {
+                    Ok(t) => t.clone(),
+                    Err(e) => return Ok(Err(e)),
+                };
+                for (c, _) in &assignments {
+                    if !tab.columns.iter().any(|x| &x.name == c) {
+                        return Ok(Err(no_column(c)));
+                    }
+                }
+                self.modify(
+                    &table,
+                    &tab,
+                    me,
+                    cid,
+                    level,
+                    snap,
+                    dirty,
+                    filter.as_ref(),
+                    |tab, vals| {
+                        let mut new = vals.to_vec();
+                        for (c, e) in &assignments {
+                            let i = tab
+                                .columns
+                                .iter()
+                                .position(|x| &x.name == c)
+                                .expect("checked");
+                            new[i] = coerce(&tab.columns[i], eval(tab, e, vals)?)?;
+                        }
+                        Ok(RowAction::Update(new))
+                    },
+                    &mut p.affected,
+                )
+                .map(|r| {
+                    r.map(|count| Outcome::Affected {
+                        command: "UPDATE",
+                        count,
+                    })
+                })
+            }
+            Statement::Delete { table, filter } => {
+                let tab = match self.table(&table) {
+                    Ok(t) => t.clone(),
+                    Err(e) => return Ok(Err(e)),
+                };
+                self.modify(
+                    &table,
+                    &tab,
+                    me,
+                    cid,
+                    level,
+                    snap,
+                    dirty,
+                    filter.as_ref(),
+                    |_, _| Ok(RowAction::Delete),
+                    &mut p.affected,
+                )
+                .map(|r| {
+                    r.map(|count| Outcome::Affected {
+                        command: "DELETE",
+                        count,
+                    })
+                })
+            }
+            Statement::Begin { .. }
+            | Statement::SetTransaction { .. }
+            | Statement::Commit
+            | Statement::Rollback => {
+                unreachable!("handled in execute")
+            }
+        }
+    }
+
+    /// UPDATE / DELETE: scan the snapshot, act on every matching row. Rows this command
+    /// already changed are invisible to it (cmax = cid), so a resumed statement carries on
+    /// where it blocked.
+    #[allow(clippy::too_many_arguments)]
+    fn modify(
+        &mut self,
+        table: &str,
+        tab: &Table,
+        me: Xid,
+        cid: u32,
+        level: IsolationLevel,
+        snap: u64,
+        dirty: bool,
+        filter: Option<&Expr>,
+        action: impl Fn(&Table, &[Value]) -> Result<RowAction, DbError>,
+        count: &mut u64,
+    ) -> Result<Result<u64, DbError>, Option<Xid>> {
+        for (i, v) in tab.versions.iter().enumerate() {
+            if !self.visible(v, me, cid, snap, dirty) {
+                continue;
+            }
+            match matches(tab, filter, &v.values) {
+                Ok(true) => {}
+                Ok(false) => continue,
+                Err(e) => return Ok(Err(e)),
+            }
+            // The action is computed on the version actually changed (EvalPlanQual may move on).
+            match self.act_with(table, i, me, cid, level, filter, &action) {
+                Ok(Step::Done(_)) => *count += 1,
+                Ok(Step::Skip) => {}
+                Ok(Step::Block(x)) => return Err(Some(x)),
+                Err(e) => return Ok(Err(e)),
+            }
+        }
+        Ok(Ok(*count))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn act(
+        &mut self,
+        table: &str,
+        i: usize,
+        me: Xid,
+        cid: u32,
+        level: IsolationLevel,
+        filter: Option<&Expr>,
+        a: RowAction,
+    ) -> Result<Step, DbError> {
+        let mode = match a {
+            RowAction::Lock(m) => m,
+            _ => unreachable!("act is for row locks"),
+        };
+        self.act_with(
+            table,
+            i,
+            me,
+            cid,
+            level,
+            filter,
+            &|_: &Table, _: &[Value]| Ok(RowAction::Lock(mode)),
+        )
+    }
+
+    /// Acts on the row whose version `i` the scan found, following PostgreSQL's
+    /// heap_update / heap_lock_tuple: wait for a writer or conflicting locker in progress;
+    /// if a committed transaction changed the row after the snapshot, READ COMMITTED moves
+    /// to the newest version and re-checks the WHERE clause (EvalPlanQual), stricter levels
+    /// fail with 40001.
+    #[allow(clippy::too_many_arguments)]
+    fn act_with(
+        &mut self,
+        table: &str,
+        mut i: usize,
+        me: Xid,
+        cid: u32,
+        level: IsolationLevel,
+        filter: Option<&Expr>,
+        action: &RowFn<'_>,
+    ) -> Result<Step, DbError> {
+        loop {
+            let tab = &self.tables[table];
+            let v = &tab.versions[i];
+            match v.xmax {
+                Some(x) if x == me => return Ok(Step::Skip),
+                Some(x) => match self.status(x) {
+                    TxnStatus::InProgress => return Ok(Step::Block(x)),
+                    TxnStatus::Aborted => {}
+                    TxnStatus::Committed => {
+                        if !matches!(
+                            level,
+                            IsolationLevel::ReadCommitted | IsolationLevel::ReadUncommitted
+                        ) {
+                            return Err(DbError::serialization());
+                        }
+                        // EvalPlanQual: the newest version of the row, if it still exists.
+                        match v.updated_to {
+                            None => return Ok(Step::Skip),
+                            Some(n) => {
+                                let nv = &tab.versions[n];
+                                if !matches(tab, filter, &nv.values)? {
+                                    return Ok(Step::Skip);
+                                }
+                                i = n;
+                                continue;
+                            }
+                        }
+                    }
+                },
+                None => {}
+            }
+            let a = action(tab, &v.values)?;
+            let want = match &a {
+                RowAction::Lock(m) => *m,
+                _ => RowLockMode::ForUpdate,
+            };
+            if let Some(holders) = tab.locks.get(&i) {
+                for (x, m) in holders {
+                    let conflict = *x != me
+                        && (want == RowLockMode::ForUpdate || *m == RowLockMode::ForUpdate);
+                    if conflict && self.status(*x) == TxnStatus::InProgress {
+                        return Ok(Step::Block(*x));
+                    }
+                }
+            }
+            let tab = self.tables.get_mut(table).expect("exists");
+            match a {
+                RowAction::Lock(m) => {
+                    let h = tab.locks.entry(i).or_default();
+                    if !h
+                        .iter()
+                        .any(|(x, hm)| *x == me && (*hm == m || *hm == RowLockMode::ForUpdate))
+                    {
+                        h.push((me, m));
+                    }
+                }
+                RowAction::Delete => {
+                    tab.versions[i].xmax = Some(me);
+                    tab.versions[i].cmax = cid;
+                }
+                RowAction::Update(values) => {
+                    let n = tab.versions.len();
+                    tab.versions[i].xmax = Some(me);
+                    tab.versions[i].cmax = cid;
+                    tab.versions[i].updated_to = Some(n);
+                    tab.versions.push(Version {
+                        xmin: me,
+                        cmin: cid,
+                        xmax: None,
+                        cmax: 0,
+                        updated_to: None,
+                        values,
+                    });
+                }
+            }
+            return Ok(Step::Done(i));
+        }
+    }
+
+    /// Another live version with the same primary key value, judged like PostgreSQL's
+    /// unique index check (not by snapshot): wait for its creator or deleter in progress.
+    fn key_conflict(&self, table: &str, pk: usize, key: &Value, me: Xid) -> Option<KeyConflict> {
+        for v in &self.tables[table].versions {
+            if &v.values[pk] != key {
+                continue;
+            }
+            let created = match self.status(v.xmin) {
+                TxnStatus::Aborted => continue,
+                TxnStatus::InProgress if v.xmin != me => return Some(KeyConflict::Wait(v.xmin)),
+                _ => true,
+            };
+            let deleted = match v.xmax {
+                None => false,
+                Some(x) if x == me => true,
+                Some(x) => match self.status(x) {
+                    TxnStatus::InProgress => return Some(KeyConflict::Wait(x)),
+                    TxnStatus::Committed => true,
+                    TxnStatus::Aborted => false,
+                },
+            };
+            if created && !deleted {
+                return Some(KeyConflict::Exists);
+            }
+        }
+        None
+    }
+
+    /// The committed contents of a table, newest versions of live rows, ordered by primary
+    /// key (or scan order without one).
+    pub fn committed_rows(&self, table: &str) -> Vec<Vec<Value>> {
+        let Some(tab) = self.tables.get(table) else {
+            return Vec::new();
+        };
+        let mut rows: Vec<Vec<Value>> = tab
+            .versions
+            .iter()
+            .filter(|v| self.visible(v, 0, 0, self.commit_seq, false))
+            .map(|v| v.values.clone())
+            .collect();
+        if let Some(pk) = tab.columns.iter().position(|c| c.primary_key) {
+            rows.sort_by(|a, b| a[pk].cmp(&b[pk]));
+        }
+        rows
+    }
+}
+
+enum KeyConflict {
+    Wait(Xid),
+    Exists,
+}
+
+fn check_level(level: IsolationLevel) -> Result<(), DbError> {
+    match level {
+        IsolationLevel::Serializable | IsolationLevel::Serializable2pl => {
+            Err(DbError::unsupported_level(level))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn no_column(c: &str) -> DbError {
+    DbError::new("42703", format!("column \"{c}\" does not exist"))
+}
+
+fn cmp_nulls_last(a: &Value, b: &Value) -> std::cmp::Ordering {
+    use std::cmp::Ordering::*;
+    match (a, b) {
+        (Value::Null, Value::Null) => Equal,
+        (Value::Null, _) => Greater,
+        (_, Value::Null) => Less,
+        _ => a.cmp(b),
+    }
+}
+
+fn coerce(col: &Column, v: Value) -> Result<Value, DbError> {
+    match (col.ty, &v) {
+        (_, Value::Null)
+        | (ColumnType::Int, Value::Int(_))
+        | (ColumnType::Text, Value::Text(_)) => Ok(v),
+        (ColumnType::Int, Value::Text(s)) => {
+            s.trim().parse::<i64>().map(Value::Int).map_err(|_| {
+                DbError::new(
+                    "22P02",
+                    format!("invalid input syntax for type integer: \"{s}\""),
+                )
+            })
+        }
+        (ColumnType::Text, Value::Int(i)) => Ok(Value::Text(i.to_string())),
+    }
+}
+
+fn build_row(
+    tab: &Table,
+    columns: Option<&[String]>,
+    exprs: &[Expr],
+) -> Result<Vec<Value>, DbError> {
+    let names: Vec<String> = match columns {
+        Some(c) => c.to_vec(),
+        None => tab.columns.iter().map(|c| c.name.clone()).collect(),
+    };
+    if exprs.len() > names.len() {
+        return Err(DbError::new(
+            "42601",
+            "INSERT has more expressions than target columns",
+        ));
+    }
+    let mut row = vec![Value::Null; tab.columns.len()];
+    for (name, e) in names.iter().zip(exprs) {
+        let i = tab
+            .columns
+            .iter()
+            .position(|c| &c.name == name)
+            .ok_or_else(|| no_column(name))?;
+        row[i] = coerce(&tab.columns[i], eval(tab, e, &[])?)?;
+    }
+    Ok(row)
+}
+
+fn matches(tab: &Table, filter: Option<&Expr>, vals: &[Value]) -> Result<bool, DbError> {
+    match filter {
+        None => Ok(true),
+        Some(f) => Ok(truth(&eval(tab, f, vals)?) == Some(true)),
+    }
+}
+
+/// SQL truth value of a boolean result: `Some(true)`, `Some(false)` or `None` (unknown).
+fn truth(v: &Value) -> Option<bool> {
+    match v {
+        Value::Int(i) => Some(*i != 0),
+        _ => None,
+    }
+}
+
+fn boolean(b: Option<bool>) -> Value {
+    b.map_or(Value::Null, |b| Value::Int(b as i64))
+}
+
+/// Evaluates `e` on a row (`vals` in table column order; empty for INSERT VALUES).
+/// Booleans are represented as `Int(0 | 1)` internally.
+fn eval(tab: &Table, e: &Expr, vals: &[Value]) -> Result<Value, DbError> {
+    Ok(match e {
+        Expr::Literal(v) => v.clone(),
+        Expr::Column(c) => {
+            let i = tab
+                .columns
+                .iter()
+                .position(|x| &x.name == c)
+                .ok_or_else(|| no_column(c))?;
+            vals.get(i).cloned().ok_or_else(|| no_column(c))?
+        }
+        Expr::IsNull { expr, negated } => {
+            let v = eval(tab, expr, vals)?;
+            boolean(Some((v == Value::Null) != *negated))
+        }
+        Expr::InList {
+            expr,
+            list,
+            negated,
+        } => {
+            let v = eval(tab, expr, vals)?;
+            let mut found = Some(false);
+            for item in list {
+                let w = eval(tab, item, vals)?;
+                if v == Value::Null || w == Value::Null {
+                    found = found.and(None);
+                } else if same_type(&v, &w)? && v == w {
+                    found = Some(true);
+                    break;
+                }
+            }
+            boolean(if *negated { found.map(|b| !b) } else { found })
+        }
+        Expr::Unary(UnaryOp::Not, x) => boolean(truth(&eval(tab, x, vals)?).map(|b| !b)),
+        Expr::Unary(UnaryOp::Neg, x) => match eval(tab, x, vals)? {
+            Value::Int(i) => Value::Int(-i),
+            Value::Null => Value::Null,
+            Value::Text(_) => return Err(DbError::new("42883", "operator does not exist: - text")),
+        },
+        Expr::Binary(l, op, r) => {
+            let (a, b) = (eval(tab, l, vals)?, eval(tab, r, vals)?);
+            match op {
+                BinaryOp::And => boolean(match (truth(&a), truth(&b)) {
+                    (Some(false), _) | (_, Some(false)) => Some(false),
+                    (Some(true), Some(true)) => Some(true),
+                    _ => None,
+                }),
+                BinaryOp::Or => boolean(match (truth(&a), truth(&b)) {
+                    (Some(true), _) | (_, Some(true)) => Some(true),
+                    (Some(false), Some(false)) => Some(false),
+                    _ => None,
+                }),
+                _ if a == Value::Null || b == Value::Null => Value::Null,
+                BinaryOp::Eq => boolean(Some(same_type(&a, &b)? && a == b)),
+                BinaryOp::NotEq => boolean(Some(!(same_type(&a, &b)? && a == b))),
+                BinaryOp::Lt => boolean(Some(same_type(&a, &b)? && a < b)),
+                BinaryOp::LtEq => boolean(Some(same_type(&a, &b)? && a <= b)),
+                BinaryOp::Gt => boolean(Some(same_type(&a, &b)? && a > b)),
+                BinaryOp::GtEq => boolean(Some(same_type(&a, &b)? && a >= b)),
+                BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Mod => {
+                    let (Value::Int(x), Value::Int(y)) = (&a, &b) else {
+                        return Err(DbError::new(
+                            "42883",
+                            "arithmetic is only defined on integers here",
+                        ));
+                    };
+                    let (x, y) = (*x, *y);
+                    let r = match op {
+                        BinaryOp::Add => x.checked_add(y),
+                        BinaryOp::Sub => x.checked_sub(y),
+                        BinaryOp::Mul => x.checked_mul(y),
+                        BinaryOp::Div | BinaryOp::Mod if y == 0 => {
+                            return Err(DbError::new("22012", "division by zero"))
+                        }
+                        // Rust's / and % truncate toward zero, as PostgreSQL's integer / and %.
+                        BinaryOp::Div => x.checked_div(y),
+                        _ => x.checked_rem(y),
+                    };
+                    Value::Int(r.ok_or_else(|| DbError::new("22003", "bigint out of range"))?)
+                }
+            }
+        }
+    })
+}
+
+fn same_type(a: &Value, b: &Value) -> Result<bool, DbError> {
+    match (a, b) {
+        (Value::Int(_), Value::Int(_)) | (Value::Text(_), Value::Text(_)) => Ok(true),
+        _ => Err(DbError::new(
+            "42883",
+            "operator does not exist: integer = text",
+        )),
+    }
+}
