@@ -14,6 +14,7 @@
 //! All times printed are simulated milliseconds, except the benchmark's wall-clock ones.
 
 mod show;
+mod sql;
 
 use clap::{Args, Parser, Subcommand};
 use distlab_sim::bench;
@@ -46,12 +47,33 @@ enum Command {
     Lesson(LessonCommand),
     /// Run a lesson step and print its trace (--trace) or a one-line summary.
     Run(RunArgs),
+    /// Run SQL interleaving scripts on the simulated PostgreSQL store.
+    #[command(subcommand)]
+    Sql(SqlCommand),
     /// Benchmark the engine (build with --release for meaningful numbers).
     Bench {
         /// Minimum number of trace events in the workload.
         #[arg(long, default_value_t = 10_000,
               value_parser = clap::value_parser!(u64).range(1..=MAX_EVENTS as u64))]
         events: u64,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum SqlCommand {
+    /// Run a script (`setup: …;` then `T1: …;` lines; see docs/SQL-SCRIPTS.md) and print,
+    /// per line, when it was submitted and completed, whether it blocked, its rows or error
+    /// (SQLSTATE), then the final tables. Exits 0 when the script ran, 2 when it is malformed.
+    Run {
+        /// The script file.
+        script: PathBuf,
+        /// The level sessions start at (their BEGIN / SET TRANSACTION may change it):
+        /// read-uncommitted, read-committed (default), repeatable-read, serializable.
+        #[arg(long)]
+        level: Option<String>,
+        /// Print one JSON object: `statements` and `tables`.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -158,6 +180,11 @@ fn main() -> ExitCode {
         Command::Lesson(LessonCommand::List) => list().map(|_| 0),
         Command::Lesson(LessonCommand::Show(args)) => show_cmd(&args),
         Command::Run(args) => run_cmd(&args),
+        Command::Sql(SqlCommand::Run {
+            script,
+            level,
+            json,
+        }) => sql::run(&script, level.as_deref(), json),
         Command::Bench { events } => {
             let config = bench::Config {
                 events: events as usize,

@@ -236,3 +236,76 @@ fn bench_prints_the_metrics() {
     let o = distlab(&["bench", "--events", "0"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+fn sql_script(name: &str, text: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("distlab-cli-sql-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+const LOST_UPDATE: &str = "-- lost update at repeatable read\n\
+setup: create table test (id int primary key, value int);\n\
+setup: insert into test (id, value) values (1, 10), (2, 20);\n\
+T1: begin isolation level repeatable read;\n\
+T2: begin isolation level repeatable read;\n\
+T1: update test set value = 11 where id = 1;\n\
+T2: update test set value = 12 where id = 1;\n\
+T1: commit;\n\
+T2: rollback;\n\
+T3: select * from test;\n";
+
+#[test]
+fn sql_run_json_reports_blocking_errors_rows_and_tables() {
+    let path = sql_script("lost-update.sql", LOST_UPDATE);
+    let o = distlab(&["sql", "run", path.to_str().unwrap(), "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    let st = v["statements"].as_array().unwrap();
+    assert_eq!(st.len(), 7);
+    let t2 = &st[3];
+    assert_eq!(t2["session"], "T2");
+    assert_eq!(t2["blocked"], true);
+    assert_eq!(t2["status"], "error");
+    assert_eq!(t2["sqlstate"], "40001");
+    // No ORDER BY: heap order, where an update's new version comes last, as in PostgreSQL.
+    assert_eq!(st[6]["rows"], serde_json::json!([[2, 20], [1, 11]]));
+    assert_eq!(v["tables"]["test"], serde_json::json!([[1, 11], [2, 20]]));
+}
+
+#[test]
+fn sql_run_level_applies_to_sessions_without_their_own() {
+    let text = LOST_UPDATE.replace(" isolation level repeatable read", "");
+    let path = sql_script("lost-update-default.sql", &text);
+    let rc = distlab(&["sql", "run", path.to_str().unwrap(), "--json"]);
+    let rr = distlab(&[
+        "sql",
+        "run",
+        path.to_str().unwrap(),
+        "--json",
+        "--level",
+        "repeatable-read",
+    ]);
+    let rc: serde_json::Value = serde_json::from_slice(&rc.stdout).unwrap();
+    let rr: serde_json::Value = serde_json::from_slice(&rr.stdout).unwrap();
+    assert_eq!(
+        rc["statements"][3]["status"], "ok",
+        "read committed re-checks and updates"
+    );
+    assert_eq!(rr["statements"][3]["sqlstate"], "40001");
+}
+
+#[test]
+fn sql_run_rejects_malformed_scripts_with_the_line() {
+    let path = sql_script(
+        "bad.sql",
+        "setup: create table t (id int primary key);\nT1: select * from t join u on true;\n",
+    );
+    let o = distlab(&["sql", "run", path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("line 2"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("JOIN"), "{}", stderr(&o));
+    let o = distlab(&["sql", "run", path.to_str().unwrap(), "--level", "chaos"]);
+    assert_eq!(o.status.code(), Some(2));
+}

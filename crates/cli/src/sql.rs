@@ -1,0 +1,188 @@
+//! `distlab sql run SCRIPT [--level LEVEL] [--json]`: runs an interleaving script on the
+//! simulated PostgreSQL store. The output format is documented in docs/SQL-SCRIPTS.md.
+
+use crate::{emit, emitln, Failure};
+use distlab_sim::models::txn::ast::{IsolationLevel, Value};
+use distlab_sim::models::txn::run::{run_script, RunResult};
+use distlab_sim::models::txn::script::parse_script;
+use distlab_sim::models::txn::store::Outcome;
+use serde_json::{json, Value as Json};
+use std::path::Path;
+
+/// Parses a level name as written after `ISOLATION LEVEL` (or with dashes).
+pub fn parse_level(s: &str) -> Result<IsolationLevel, String> {
+    match s.to_ascii_lowercase().replace('-', " ").trim() {
+        "read uncommitted" => Ok(IsolationLevel::ReadUncommitted),
+        "read committed" => Ok(IsolationLevel::ReadCommitted),
+        "repeatable read" => Ok(IsolationLevel::RepeatableRead),
+        "serializable" => Ok(IsolationLevel::Serializable),
+        other => Err(format!("unknown isolation level \"{other}\": expected read-uncommitted, read-committed, repeatable-read or serializable")),
+    }
+}
+
+fn value_json(v: &Value) -> Json {
+    match v {
+        Value::Null => Json::Null,
+        Value::Int(i) => json!(i),
+        Value::Text(s) => json!(s),
+    }
+}
+
+/// The documented JSON form of a run.
+pub fn to_json(r: &RunResult) -> Json {
+    let statements: Vec<Json> = r
+        .statements
+        .iter()
+        .map(|s| {
+            let mut o = json!({
+                "line": s.line,
+                "session": s.session,
+                "sql": s.sql,
+                "blocked": s.blocked,
+                "submitted": s.submitted,
+                "completed": s.completed,
+            });
+            let m = o.as_object_mut().expect("object");
+            if let Some(b) = &s.blocked_by {
+                m.insert("blocked_by".into(), json!(b));
+            }
+            match &s.result {
+                None => {
+                    m.insert("status".into(), json!("waiting"));
+                }
+                Some(Ok(out)) => {
+                    m.insert("status".into(), json!("ok"));
+                    match out {
+                        Outcome::Rows { columns, rows } => {
+                            m.insert("columns".into(), json!(columns));
+                            m.insert(
+                                "rows".into(),
+                                Json::Array(
+                                    rows.iter()
+                                        .map(|r| Json::Array(r.iter().map(value_json).collect()))
+                                        .collect(),
+                                ),
+                            );
+                        }
+                        Outcome::Affected { command, count } => {
+                            m.insert("command".into(), json!(command));
+                            m.insert("affected".into(), json!(count));
+                        }
+                        Outcome::Done { command } => {
+                            m.insert("command".into(), json!(command));
+                        }
+                    }
+                }
+                Some(Err(e)) => {
+                    m.insert("status".into(), json!("error"));
+                    m.insert("sqlstate".into(), json!(e.sqlstate));
+                    m.insert("message".into(), json!(e.message));
+                }
+            }
+            o
+        })
+        .collect();
+    let tables: serde_json::Map<String, Json> = r
+        .tables
+        .iter()
+        .map(|(t, rows)| {
+            (
+                t.clone(),
+                Json::Array(
+                    rows.iter()
+                        .map(|r| Json::Array(r.iter().map(value_json).collect()))
+                        .collect(),
+                ),
+            )
+        })
+        .collect();
+    json!({ "statements": statements, "tables": tables })
+}
+
+/// Runs the command; exit code 0 when the script ran, 2 on a malformed script or file.
+pub fn run(path: &Path, level: Option<&str>, as_json: bool) -> Result<u8, Failure> {
+    let level = level
+        .map(parse_level)
+        .transpose()
+        .map_err(Failure::Input)?
+        .unwrap_or(IsolationLevel::ReadCommitted);
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Failure::Input(format!("cannot read {}: {e}", path.display())))?;
+    let script =
+        parse_script(&text).map_err(|e| Failure::Input(format!("{}:{e}", path.display())))?;
+    let r = run_script(&script, level)
+        .map_err(|e| Failure::Input(format!("{}: {e}", path.display())))?;
+    if as_json {
+        let mut s = serde_json::to_string_pretty(&to_json(&r)).expect("JSON values serialize");
+        s.push('\n');
+        return emit(s.as_bytes()).map(|_| 0);
+    }
+    for s in &r.statements {
+        let when = match s.completed {
+            Some(c) if s.blocked => format!(
+                "submitted at {}, blocked{}, completed at {c}",
+                s.submitted,
+                s.blocked_by
+                    .as_ref()
+                    .map(|b| format!(" by {b}"))
+                    .unwrap_or_default()
+            ),
+            Some(_) => format!("at {}", s.submitted),
+            None => format!(
+                "submitted at {}, still waiting{}",
+                s.submitted,
+                s.blocked_by
+                    .as_ref()
+                    .map(|b| format!(" for {b}"))
+                    .unwrap_or_default()
+            ),
+        };
+        let result = match &s.result {
+            None => "waiting".to_string(),
+            Some(Ok(Outcome::Rows { columns, rows })) => {
+                let body: Vec<String> = rows
+                    .iter()
+                    .map(|r| {
+                        format!(
+                            "({})",
+                            r.iter()
+                                .map(|v| v.to_string())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )
+                    })
+                    .collect();
+                format!(
+                    "{} row{} ({}): {}",
+                    rows.len(),
+                    if rows.len() == 1 { "" } else { "s" },
+                    columns.join(", "),
+                    body.join(" ")
+                )
+            }
+            Some(Ok(Outcome::Affected { command, count })) => format!("{command} {count}"),
+            Some(Ok(Outcome::Done { command })) => command.to_string(),
+            Some(Err(e)) => format!("ERROR {}: {}", e.sqlstate, e.message),
+        };
+        emitln(&format!(
+            "line {:>3}  {:<4} {:<50} {when}\n           → {result}",
+            s.line, s.session, s.sql
+        ))?;
+    }
+    for (t, rows) in &r.tables {
+        let body: Vec<String> = rows
+            .iter()
+            .map(|r| {
+                format!(
+                    "({})",
+                    r.iter()
+                        .map(|v| v.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })
+            .collect();
+        emitln(&format!("table {t}: {}", body.join(" ")))?;
+    }
+    Ok(0)
+}
