@@ -139,3 +139,35 @@ fn still_blocked_at_the_end_is_reported_waiting() {
     assert_eq!(state(line(&r, 3)), "waiting");
     assert!(line(&r, 3).blocked);
 }
+
+#[test]
+fn read_uncommitted_sees_dirty_rows_but_never_writes_them() {
+    // Found by the interleaving property test: a READ UNCOMMITTED update used to change
+    // another transaction's uncommitted version (a dirty write, P0). It must wait instead.
+    let r = run("T1: begin isolation level repeatable read;\nT1: update test set value = 11 where id = 1;\nT2: begin isolation level read uncommitted;\nT2: select * from test where id = 1;\nT2: update test set value = 12 where id = 1;\nT1: commit;\nT2: commit;\n");
+    assert_eq!(values(line(&r, 4)), vec![11], "the dirty read is visible");
+    assert!(line(&r, 5).blocked, "the write waits for T1");
+    assert_eq!(state(line(&r, 5)), "ok");
+    assert_eq!(r.tables["test"][0], vec![Value::Int(1), Value::Int(12)]);
+    let keys: Vec<&Value> = r.tables["test"].iter().map(|row| &row[0]).collect();
+    assert_eq!(
+        keys,
+        vec![&Value::Int(1), &Value::Int(2)],
+        "one live version per key"
+    );
+}
+
+#[test]
+fn eval_plan_qual_never_follows_an_aborted_update() {
+    // Found by the interleaving property test: T1's update is rolled back, T0 deletes the
+    // row; T1's next FOR UPDATE waited for T0 and then followed the stale link to T1's own
+    // aborted version, returning a value that was never committed.
+    let r = run("T1: begin;\nT1: update test set value = 1001 where id = 1;\nT0: begin isolation level read uncommitted;\nT0: delete from test where id = 1;\nT1: rollback;\nT1: begin;\nT1: select * from test where id = 1 for update;\nT0: commit;\nT1: commit;\n");
+    let sel = line(&r, 7);
+    assert!(sel.blocked);
+    assert_eq!(
+        values(sel),
+        Vec::<i64>::new(),
+        "the row was deleted; nothing to lock"
+    );
+}

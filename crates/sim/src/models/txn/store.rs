@@ -780,6 +780,12 @@ impl Store {
         loop {
             let tab = &self.tables[table];
             let v = &tab.versions[i];
+            // A version another transaction created and has not committed (only READ
+            // UNCOMMITTED scans see one): writing it would be a dirty write (P0), which no
+            // level allows. Wait for its creator.
+            if v.xmin != me && self.status(v.xmin) == TxnStatus::InProgress {
+                return Ok(Step::Block(v.xmin));
+            }
             match v.xmax {
                 Some(x) if x == me => return Ok(Step::Skip),
                 Some(x) => match self.status(x) {
@@ -836,6 +842,8 @@ impl Store {
                 RowAction::Delete => {
                     tab.versions[i].xmax = Some(me);
                     tab.versions[i].cmax = cid;
+                    // An aborted update may have left a link to its (dead) new version.
+                    tab.versions[i].updated_to = None;
                 }
                 RowAction::Update(values) => {
                     let n = tab.versions.len();
