@@ -1,13 +1,22 @@
 #!/usr/bin/env bash
 # Installs whatever is missing to build, serve and test Distlab. Checks before installing,
 # so on a warm machine it does nothing but a few version checks.
-# Usage: scripts/setup.sh [--browser]   (--browser also installs Chromium and Playwright)
+# Usage: scripts/setup.sh [--browser] [--postgres]
+#   --browser   also Chromium (Debian) and playwright-core, for browser tests
+#   --postgres  also PostgreSQL 15 (Debian), started on 127.0.0.1:5432, for differential tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PWD/node_modules/.bin:$PATH"
 
 want_browser=0
-[ "${1:-}" = "--browser" ] && want_browser=1
+want_postgres=0
+for arg in "$@"; do
+  case "$arg" in
+    --browser) want_browser=1 ;;
+    --postgres) want_postgres=1 ;;
+    *) echo "setup.sh: unknown option $arg" >&2; exit 2 ;;
+  esac
+done
 
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 
@@ -40,6 +49,21 @@ if [ "$want_browser" = 1 ] && ! command -v chromium >/dev/null 2>&1; then
   say "installing chromium from apt"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+
+# 6. PostgreSQL 15 for the differential tests of the transactions engine.
+if [ "$want_postgres" = 1 ]; then
+  if ! command -v pg_ctlcluster >/dev/null 2>&1 || ! pg_lsclusters 2>/dev/null | grep -q '^15 '; then
+    say "installing postgresql from apt"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  fi
+  if ! pg_lsclusters 2>/dev/null | grep -q '^15 .*online'; then
+    say "starting PostgreSQL 15"
+    pg_ctlcluster 15 main start
+  fi
+  # A password for TCP connections from the tests (local machine only).
+  su postgres -c "psql -qc \"ALTER USER postgres PASSWORD 'distlab'\"" >/dev/null
 fi
 
 say "toolchain ready"

@@ -3,9 +3,10 @@
 # unit tests, then the release build in Chromium (Playwright), then the size/speed report.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh --browser
+scripts/setup.sh --browser --postgres
 export PATH="$HOME/.cargo/bin:$PWD/node_modules/.bin:$PATH"
 export DISTLAB_TESTDATA="${DISTLAB_TESTDATA:-$(cd .. && pwd)/shared/testdata}"
+export DISTLAB_POSTGRES_URL="${DISTLAB_POSTGRES_URL:-postgres://postgres:distlab@127.0.0.1:5432/postgres}"
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check

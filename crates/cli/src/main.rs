@@ -15,6 +15,7 @@
 
 mod show;
 mod sql;
+mod sql_diff;
 
 use clap::{Args, Parser, Subcommand};
 use distlab_sim::bench;
@@ -74,6 +75,19 @@ enum SqlCommand {
         /// Print one JSON object: `statements` and `tables`.
         #[arg(long)]
         json: bool,
+    },
+    /// Run a script on the simulator and on a real PostgreSQL, and print where they
+    /// disagree. Exits 0 when they agree, 1 when they disagree, 2 on bad input or an
+    /// unreachable server.
+    Diff {
+        /// The script file.
+        script: PathBuf,
+        /// e.g. postgres://postgres:secret@127.0.0.1:5432/postgres
+        #[arg(long, value_name = "URL")]
+        postgres: String,
+        /// The level sessions start at (as for `sql run`).
+        #[arg(long)]
+        level: Option<String>,
     },
 }
 
@@ -185,6 +199,11 @@ fn main() -> ExitCode {
             level,
             json,
         }) => sql::run(&script, level.as_deref(), json),
+        Command::Sql(SqlCommand::Diff {
+            script,
+            postgres,
+            level,
+        }) => sql_diff::diff(&script, &postgres, level.as_deref()),
         Command::Bench { events } => {
             let config = bench::Config {
                 events: events as usize,
