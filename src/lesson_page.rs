@@ -304,29 +304,44 @@ fn LessonView(lesson: ResolvedLesson) -> impl IntoView {
                 <p class="crumbs"><A href="/">"Distlab"</A>" / "<span>{title}</span></p>
                 {step_body}
             </aside>
-            <main class="lab">
-                <div class="lab-bar">
-                    <Transport lab=lab />
-                    <div class="lab-options"><ZoomControl lab=lab /><ModeControl lab=lab /></div>
+            <LabView lab=lab highlights=highlights banner=move || experimenting().then(|| view! {
+                <div class="experimenting" role="status">
+                    <span>"You are experimenting: this run is yours, not the lesson's."</span>
+                    <button on:click=back_to_lesson>"Return to the lesson"</button>
                 </div>
-                {move || experimenting().then(|| view! {
-                    <div class="experimenting" role="status">
-                        <span>"You are experimenting: this run is yours, not the lesson's."</span>
-                        <button on:click=back_to_lesson>"Return to the lesson"</button>
-                    </div>
-                })}
-                {move || lab.notice.get().map(|m| view! { <div class="notice" role="alert">{m}<button class="close" aria-label="Dismiss" on:click=move |_| lab.notice.set(None)>"×"</button></div> })}
-                <SpaceTime lab=lab highlights=highlights />
-                <div class="panels">
-                    <Replicas lab=lab />
-                    <Operations lab=lab />
-                    <Topology lab=lab />
-                    <ClientControls lab=lab />
-                </div>
-            </main>
+            }) />
         </div>
     }
     .into_any()
+}
+
+/// The lab itself: transport and options, an optional banner, notices, the diagram and
+/// the panels. Shared by lessons and the free lab.
+#[component]
+fn LabView(
+    lab: Lab,
+    highlights: Memo<Vec<Highlight>>,
+    #[prop(optional, into)] banner: ViewFn,
+) -> impl IntoView {
+    view! {
+        <main class="lab">
+            <div class="lab-bar">
+                <Transport lab=lab />
+                <div class="lab-options"><ZoomControl lab=lab /><ModeControl lab=lab /></div>
+            </div>
+            {move || banner.run()}
+            {move || lab.notice.get().map(|m| view! {
+                <div class="notice" role="alert">{m}<button class="close" aria-label="Dismiss" on:click=move |_| lab.notice.set(None)>"×"</button></div>
+            })}
+            <SpaceTime lab=lab highlights=highlights />
+            <div class="panels">
+                <Replicas lab=lab />
+                <Operations lab=lab />
+                <Topology lab=lab />
+                <ClientControls lab=lab />
+            </div>
+        </main>
+    }
 }
 
 /// `/lab/:preset`: the lab without narration, on a ready-made scenario.
@@ -363,17 +378,7 @@ pub fn FreeLab() -> impl IntoView {
         view! {
             <div class="free-lab">
                 <header class="free-head"><p class="crumbs"><A href="/">"Distlab"</A>" / lab / "{p.title}</p><p class="hint">{p.summary}</p></header>
-                <main class="lab">
-                    <div class="lab-bar"><Transport lab=lab /><div class="lab-options"><ZoomControl lab=lab /><ModeControl lab=lab /></div></div>
-                    {move || lab.notice.get().map(|m| view! { <div class="notice" role="alert">{m}</div> })}
-                    <SpaceTime lab=lab highlights=highlights />
-                    <div class="panels">
-                        <Replicas lab=lab />
-                        <Operations lab=lab />
-                        <Topology lab=lab />
-                        <ClientControls lab=lab />
-                    </div>
-                </main>
+                <LabView lab=lab highlights=highlights />
             </div>
         }
         .into_any()

@@ -4,7 +4,7 @@
 use crate::{emit, emitln, Failure};
 use distlab_sim::models::txn::ast::{IsolationLevel, Value};
 use distlab_sim::models::txn::run::{run_script, RunResult};
-use distlab_sim::models::txn::script::parse_script;
+use distlab_sim::models::txn::script::{parse_script, Script};
 use distlab_sim::models::txn::store::Outcome;
 use serde_json::{json, Value as Json};
 use std::path::Path;
@@ -99,8 +99,12 @@ pub fn to_json(r: &RunResult) -> Json {
     json!({ "statements": statements, "tables": tables })
 }
 
-/// Runs the command; exit code 0 when the script ran, 2 on a malformed script or file.
-pub fn run(path: &Path, level: Option<&str>, as_json: bool) -> Result<u8, Failure> {
+/// Reads, parses and simulates a script at the `--level` given (default read committed).
+/// Errors (bad level, unreadable file, malformed script, failing setup) are bad input.
+pub fn load_and_run(
+    path: &Path,
+    level: Option<&str>,
+) -> Result<(Script, IsolationLevel, RunResult), Failure> {
     let level = level
         .map(parse_level)
         .transpose()
@@ -112,6 +116,28 @@ pub fn run(path: &Path, level: Option<&str>, as_json: bool) -> Result<u8, Failur
         parse_script(&text).map_err(|e| Failure::Input(format!("{}:{e}", path.display())))?;
     let r = run_script(&script, level)
         .map_err(|e| Failure::Input(format!("{}: {e}", path.display())))?;
+    Ok((script, level, r))
+}
+
+/// Rows as `(a, b) (c, d)`.
+fn rows_line(rows: &[Vec<Value>]) -> String {
+    rows.iter()
+        .map(|r| {
+            format!(
+                "({})",
+                r.iter()
+                    .map(|v| v.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Runs the command; exit code 0 when the script ran, 2 on a malformed script or file.
+pub fn run(path: &Path, level: Option<&str>, as_json: bool) -> Result<u8, Failure> {
+    let (_, _, r) = load_and_run(path, level)?;
     if as_json {
         let mut s = serde_json::to_string_pretty(&to_json(&r)).expect("JSON values serialize");
         s.push('\n');
@@ -140,24 +166,12 @@ pub fn run(path: &Path, level: Option<&str>, as_json: bool) -> Result<u8, Failur
         let result = match &s.result {
             None => "waiting".to_string(),
             Some(Ok(Outcome::Rows { columns, rows })) => {
-                let body: Vec<String> = rows
-                    .iter()
-                    .map(|r| {
-                        format!(
-                            "({})",
-                            r.iter()
-                                .map(|v| v.to_string())
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        )
-                    })
-                    .collect();
                 format!(
                     "{} row{} ({}): {}",
                     rows.len(),
                     if rows.len() == 1 { "" } else { "s" },
                     columns.join(", "),
-                    body.join(" ")
+                    rows_line(rows)
                 )
             }
             Some(Ok(Outcome::Affected { command, count })) => format!("{command} {count}"),
@@ -170,19 +184,7 @@ pub fn run(path: &Path, level: Option<&str>, as_json: bool) -> Result<u8, Failur
         ))?;
     }
     for (t, rows) in &r.tables {
-        let body: Vec<String> = rows
-            .iter()
-            .map(|r| {
-                format!(
-                    "({})",
-                    r.iter()
-                        .map(|v| v.to_string())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
-            })
-            .collect();
-        emitln(&format!("table {t}: {}", body.join(" ")))?;
+        emitln(&format!("table {t}: {}", rows_line(rows)))?;
     }
     Ok(0)
 }

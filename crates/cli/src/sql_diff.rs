@@ -8,11 +8,9 @@
 //! waits briefly for it; if it has not finished, it asks `pg_blocking_pids` whether the
 //! session's backend waits for a lock.
 
-use crate::sql::parse_level;
+use crate::sql::load_and_run;
 use crate::{emitln, Failure};
 use distlab_sim::models::txn::ast::{IsolationLevel, Statement};
-use distlab_sim::models::txn::run::run_script;
-use distlab_sim::models::txn::script::parse_script;
 use distlab_sim::models::txn::store::Outcome;
 use postgres::{Client, NoTls, SimpleQueryMessage};
 use std::collections::{BTreeMap, VecDeque};
@@ -331,17 +329,7 @@ fn describe(r: &Res) -> String {
 /// Runs the command: 0 when simulator and PostgreSQL agree, 1 when they disagree, 2 on a
 /// malformed script or an unreachable server.
 pub fn diff(path: &Path, url: &str, level: Option<&str>) -> Result<u8, Failure> {
-    let level = level
-        .map(parse_level)
-        .transpose()
-        .map_err(Failure::Input)?
-        .unwrap_or(IsolationLevel::ReadCommitted);
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Failure::Input(format!("cannot read {}: {e}", path.display())))?;
-    let script =
-        parse_script(&text).map_err(|e| Failure::Input(format!("{}:{e}", path.display())))?;
-    let sim = run_script(&script, level)
-        .map_err(|e| Failure::Input(format!("{}: {e}", path.display())))?;
+    let (script, level, sim) = load_and_run(path, level)?;
     let (pg, pg_tables) = run_postgres(url, &script, level).map_err(Failure::Input)?;
     let mut disagreements = 0;
     for (i, s) in sim.statements.iter().enumerate() {

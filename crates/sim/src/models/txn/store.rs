@@ -216,6 +216,19 @@ enum RowAction {
     Lock(RowLockMode),
 }
 
+/// Why a statement stopped before completing.
+enum Stop {
+    Error(DbError),
+    /// Waiting for this transaction to end.
+    Blocked(Xid),
+}
+
+impl From<DbError> for Stop {
+    fn from(e: DbError) -> Self {
+        Stop::Error(e)
+    }
+}
+
 /// Computes what to do to a row from its current values.
 type RowFn<'a> = dyn Fn(&Table, &[Value]) -> Result<RowAction, DbError> + 'a;
 
@@ -415,13 +428,12 @@ impl Store {
             .txn
             .expect("pending statements run in a transaction");
         match self.run(xid, &mut p) {
-            Err(Some(on)) => {
+            Err(Stop::Blocked(on)) => {
                 session.pending = Some(p);
                 Exec::Blocked { on }
             }
-            Err(None) => unreachable!("run returns errors as outcomes"),
-            Ok(Err(e)) => self.fail(session, e),
-            Ok(Ok(out)) => {
+            Err(Stop::Error(e)) => self.fail(session, e),
+            Ok(out) => {
                 if p.autocommit {
                     self.end(xid, true);
                     session.txn = None;
@@ -451,9 +463,8 @@ impl Store {
             .ok_or_else(|| DbError::new("42P01", format!("relation \"{name}\" does not exist")))
     }
 
-    /// Runs a pending statement. `Err(Some(x))`: blocked on `x`.
-    #[allow(clippy::type_complexity)]
-    fn run(&mut self, me: Xid, p: &mut Pending) -> Result<Result<Outcome, DbError>, Option<Xid>> {
+    /// Runs a pending statement.
+    fn run(&mut self, me: Xid, p: &mut Pending) -> Result<Outcome, Stop> {
         let t = &self.txns[&me];
         let (cid, level) = (t.cid, t.level);
         let dirty = level == IsolationLevel::ReadUncommitted;
@@ -461,7 +472,7 @@ impl Store {
         match p.stmt.clone() {
             Statement::CreateTable { name, columns } => {
                 if self.tables.contains_key(&name) {
-                    return Ok(Err(DbError::new(
+                    return Err(Stop::Error(DbError::new(
                         "42P07",
                         format!("relation \"{name}\" already exists"),
                     )));
@@ -475,32 +486,26 @@ impl Store {
                         locks: BTreeMap::new(),
                     },
                 );
-                Ok(Ok(Outcome::Done {
+                Ok(Outcome::Done {
                     command: "CREATE TABLE",
-                }))
+                })
             }
             Statement::Insert {
                 table,
                 columns,
                 rows,
             } => {
-                let tab = match self.table(&table) {
-                    Ok(t) => t.clone(),
-                    Err(e) => return Ok(Err(e)),
-                };
+                let tab = self.table(&table)?.clone();
                 while p.inserted < rows.len() {
-                    let values = match build_row(&tab, columns.as_deref(), &rows[p.inserted]) {
-                        Ok(v) => v,
-                        Err(e) => return Ok(Err(e)),
-                    };
+                    let values = build_row(&tab, columns.as_deref(), &rows[p.inserted])?;
                     if let Some(pk) = tab.columns.iter().position(|c| c.primary_key) {
                         if values[pk] == Value::Null {
-                            return Ok(Err(DbError::new("23502", format!("null value in column \"{}\" of relation \"{table}\" violates not-null constraint", tab.columns[pk].name))));
+                            return Err(Stop::Error(DbError::new("23502", format!("null value in column \"{}\" of relation \"{table}\" violates not-null constraint", tab.columns[pk].name))));
                         }
                         match self.key_conflict(&table, pk, &values[pk], me) {
-                            Some(KeyConflict::Wait(x)) => return Err(Some(x)),
+                            Some(KeyConflict::Wait(x)) => return Err(Stop::Blocked(x)),
                             Some(KeyConflict::Exists) => {
-                                return Ok(Err(DbError::new(
+                                return Err(Stop::Error(DbError::new(
                                     "23505",
                                     format!("duplicate key value violates unique constraint \"{table}_pkey\""),
                                 )))
@@ -519,10 +524,10 @@ impl Store {
                     });
                     p.inserted += 1;
                 }
-                Ok(Ok(Outcome::Affected {
+                Ok(Outcome::Affected {
                     command: "INSERT",
                     count: rows.len() as u64,
-                }))
+                })
             }
             Statement::Select {
                 table,
@@ -531,10 +536,7 @@ impl Store {
                 order_by,
                 lock,
             } => {
-                let tab = match self.table(&table) {
-                    Ok(t) => t.clone(),
-                    Err(e) => return Ok(Err(e)),
-                };
+                let tab = self.table(&table)?.clone();
                 let mut rows: Vec<usize> = Vec::new();
                 for (i, v) in tab.versions.iter().enumerate() {
                     if !self.visible(v, me, cid, snap, dirty) {
@@ -543,7 +545,7 @@ impl Store {
                     match matches(&tab, filter.as_ref(), &v.values) {
                         Ok(true) => {}
                         Ok(false) => continue,
-                        Err(e) => return Ok(Err(e)),
+                        Err(e) => return Err(e.into()),
                     }
                     match lock {
                         None => rows.push(i),
@@ -565,8 +567,8 @@ impl Store {
                                 }
                                 Ok(Step::Done(_)) => {}
                                 Ok(Step::Skip) => {}
-                                Ok(Step::Block(x)) => return Err(Some(x)),
-                                Err(e) => return Ok(Err(e)),
+                                Ok(Step::Block(x)) => return Err(Stop::Blocked(x)),
+                                Err(e) => return Err(e.into()),
                             }
                         }
                     }
@@ -580,23 +582,15 @@ impl Store {
                     let vals = &tab.versions[i].values;
                     let projected = match &projection {
                         Projection::All => vals.clone(),
-                        Projection::Exprs(es) => match es
+                        Projection::Exprs(es) => es
                             .iter()
                             .map(|(e, _)| eval(tab, e, vals))
-                            .collect::<Result<Vec<_>, _>>()
-                        {
-                            Ok(v) => v,
-                            Err(e) => return Ok(Err(e)),
-                        },
+                            .collect::<Result<Vec<_>, _>>()?,
                     };
-                    let keys = match order_by
+                    let keys = order_by
                         .iter()
                         .map(|o| eval(tab, &o.expr, vals))
-                        .collect::<Result<Vec<_>, _>>()
-                    {
-                        Ok(k) => k,
-                        Err(e) => return Ok(Err(e)),
-                    };
+                        .collect::<Result<Vec<_>, _>>()?;
                     out.push((keys, projected));
                 }
                 if !order_by.is_empty() {
@@ -616,23 +610,20 @@ impl Store {
                     Projection::All => tab.columns.iter().map(|c| c.name.clone()).collect(),
                     Projection::Exprs(es) => es.iter().map(|(_, n)| n.clone()).collect(),
                 };
-                Ok(Ok(Outcome::Rows {
+                Ok(Outcome::Rows {
                     columns,
                     rows: out.into_iter().map(|(_, r)| r).collect(),
-                }))
+                })
             }
             Statement::Update {
                 table,
                 assignments,
                 filter,
             } => {
-                let tab = match self.table(&table) {
-                    Ok(t) => t.clone(),
-                    Err(e) => return Ok(Err(e)),
-                };
+                let tab = self.table(&table)?.clone();
                 for (c, _) in &assignments {
                     if !tab.columns.iter().any(|x| &x.name == c) {
-                        return Ok(Err(no_column(c)));
+                        return Err(Stop::Error(no_column(c)));
                     }
                 }
                 self.modify(
@@ -658,18 +649,13 @@ impl Store {
                     },
                     &mut p.affected,
                 )
-                .map(|r| {
-                    r.map(|count| Outcome::Affected {
-                        command: "UPDATE",
-                        count,
-                    })
+                .map(|count| Outcome::Affected {
+                    command: "UPDATE",
+                    count,
                 })
             }
             Statement::Delete { table, filter } => {
-                let tab = match self.table(&table) {
-                    Ok(t) => t.clone(),
-                    Err(e) => return Ok(Err(e)),
-                };
+                let tab = self.table(&table)?.clone();
                 self.modify(
                     &table,
                     &tab,
@@ -682,11 +668,9 @@ impl Store {
                     |_, _| Ok(RowAction::Delete),
                     &mut p.affected,
                 )
-                .map(|r| {
-                    r.map(|count| Outcome::Affected {
-                        command: "DELETE",
-                        count,
-                    })
+                .map(|count| Outcome::Affected {
+                    command: "DELETE",
+                    count,
                 })
             }
             Statement::Begin { .. }
@@ -714,7 +698,7 @@ impl Store {
         filter: Option<&Expr>,
         action: impl Fn(&Table, &[Value]) -> Result<RowAction, DbError>,
         count: &mut u64,
-    ) -> Result<Result<u64, DbError>, Option<Xid>> {
+    ) -> Result<u64, Stop> {
         for (i, v) in tab.versions.iter().enumerate() {
             if !self.visible(v, me, cid, snap, dirty) {
                 continue;
@@ -722,17 +706,17 @@ impl Store {
             match matches(tab, filter, &v.values) {
                 Ok(true) => {}
                 Ok(false) => continue,
-                Err(e) => return Ok(Err(e)),
+                Err(e) => return Err(e.into()),
             }
             // The action is computed on the version actually changed (EvalPlanQual may move on).
             match self.act_with(table, i, me, cid, level, filter, &action) {
                 Ok(Step::Done(_)) => *count += 1,
                 Ok(Step::Skip) => {}
-                Ok(Step::Block(x)) => return Err(Some(x)),
-                Err(e) => return Ok(Err(e)),
+                Ok(Step::Block(x)) => return Err(Stop::Blocked(x)),
+                Err(e) => return Err(e.into()),
             }
         }
-        Ok(Ok(*count))
+        Ok(*count)
     }
 
     #[allow(clippy::too_many_arguments)]
