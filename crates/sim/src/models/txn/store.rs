@@ -620,57 +620,29 @@ impl Store {
                 assignments,
                 filter,
             } => {
-                let tab = self.table(&table)?.clone();
-                for (c, _) in &assignments {
-                    if !tab.columns.iter().any(|x| &x.name == c) {
-                        return Err(Stop::Error(no_column(c)));
-                    }
+                let tab = self.table(&table)?;
+                if let Some((c, _)) = assignments
+                    .iter()
+                    .find(|(c, _)| !tab.columns.iter().any(|x| &x.name == c))
+                {
+                    return Err(Stop::Error(no_column(c)));
                 }
-                self.modify(
-                    &table,
-                    &tab,
-                    me,
-                    cid,
-                    level,
-                    snap,
-                    dirty,
-                    filter.as_ref(),
-                    |tab, vals| {
-                        let mut new = vals.to_vec();
-                        for (c, e) in &assignments {
-                            let i = tab
-                                .columns
-                                .iter()
-                                .position(|x| &x.name == c)
-                                .expect("checked");
-                            new[i] = coerce(&tab.columns[i], eval(tab, e, vals)?)?;
-                        }
-                        Ok(RowAction::Update(new))
-                    },
-                    &mut p.affected,
-                )
-                .map(|count| Outcome::Affected {
-                    command: "UPDATE",
-                    count,
+                self.modify(me, p, "UPDATE", &table, filter.as_ref(), |tab, vals| {
+                    let mut new = vals.to_vec();
+                    for (c, e) in &assignments {
+                        let i = tab
+                            .columns
+                            .iter()
+                            .position(|x| &x.name == c)
+                            .expect("checked");
+                        new[i] = coerce(&tab.columns[i], eval(tab, e, vals)?)?;
+                    }
+                    Ok(RowAction::Update(new))
                 })
             }
             Statement::Delete { table, filter } => {
-                let tab = self.table(&table)?.clone();
-                self.modify(
-                    &table,
-                    &tab,
-                    me,
-                    cid,
-                    level,
-                    snap,
-                    dirty,
-                    filter.as_ref(),
-                    |_, _| Ok(RowAction::Delete),
-                    &mut p.affected,
-                )
-                .map(|count| Outcome::Affected {
-                    command: "DELETE",
-                    count,
+                self.modify(me, p, "DELETE", &table, filter.as_ref(), |_, _| {
+                    Ok(RowAction::Delete)
                 })
             }
             Statement::Begin { .. }
@@ -682,41 +654,38 @@ impl Store {
         }
     }
 
-    /// UPDATE / DELETE: scan the snapshot, act on every matching row. Rows this command
-    /// already changed are invisible to it (cmax = cid), so a resumed statement carries on
-    /// where it blocked.
-    #[allow(clippy::too_many_arguments)]
+    /// UPDATE / DELETE (`command`): scan the statement's snapshot of `table` and act on
+    /// every row matching `filter`. Rows this command already changed are invisible to it
+    /// (cmax = cid), so a resumed statement carries on where it blocked; `p.affected`
+    /// counts across resumes.
     fn modify(
         &mut self,
-        table: &str,
-        tab: &Table,
         me: Xid,
-        cid: u32,
-        level: IsolationLevel,
-        snap: u64,
-        dirty: bool,
+        p: &mut Pending,
+        command: &'static str,
+        table: &str,
         filter: Option<&Expr>,
         action: impl Fn(&Table, &[Value]) -> Result<RowAction, DbError>,
-        count: &mut u64,
-    ) -> Result<u64, Stop> {
+    ) -> Result<Outcome, Stop> {
+        let t = &self.txns[&me];
+        let (cid, level) = (t.cid, t.level);
+        let dirty = level == IsolationLevel::ReadUncommitted;
+        let tab = self.table(table)?.clone();
         for (i, v) in tab.versions.iter().enumerate() {
-            if !self.visible(v, me, cid, snap, dirty) {
+            if !self.visible(v, me, cid, p.snapshot, dirty) || !matches(&tab, filter, &v.values)? {
                 continue;
             }
-            match matches(tab, filter, &v.values) {
-                Ok(true) => {}
-                Ok(false) => continue,
-                Err(e) => return Err(e.into()),
-            }
             // The action is computed on the version actually changed (EvalPlanQual may move on).
-            match self.act_with(table, i, me, cid, level, filter, &action) {
-                Ok(Step::Done(_)) => *count += 1,
-                Ok(Step::Skip) => {}
-                Ok(Step::Block(x)) => return Err(Stop::Blocked(x)),
-                Err(e) => return Err(e.into()),
+            match self.act_with(table, i, me, cid, level, filter, &action)? {
+                Step::Done(_) => p.affected += 1,
+                Step::Skip => {}
+                Step::Block(x) => return Err(Stop::Blocked(x)),
             }
         }
-        Ok(*count)
+        Ok(Outcome::Affected {
+            command,
+            count: p.affected,
+        })
     }
 
     #[allow(clippy::too_many_arguments)]
