@@ -89,6 +89,45 @@ enum SqlCommand {
         #[arg(long)]
         level: Option<String>,
     },
+    /// Print generated script number INDEX of the generator stream for SEED (the scripts
+    /// `sql fuzz` runs), to run or diff it alone.
+    Generate {
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long, default_value_t = 0)]
+        index: u64,
+    },
+    /// Differential test: generated 2–3-session scripts on the simulator and on a real
+    /// PostgreSQL at read committed, repeatable read and serializable. Prints the agreement
+    /// rate per level and each disagreeing script minimized, with a command reproducing it.
+    /// Exits 0 when every level reaches --min-agreement, 1 otherwise, 2 on bad input or an
+    /// unreachable server.
+    Fuzz {
+        /// e.g. postgres://postgres:secret@127.0.0.1:5432/postgres
+        #[arg(long, value_name = "URL")]
+        postgres: String,
+        /// Seed of the script generator.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Index of the first script.
+        #[arg(long, default_value_t = 0)]
+        from: u64,
+        /// Number of scripts.
+        #[arg(long, default_value_t = 1000)]
+        count: u64,
+        /// Only this level (as for `sql run`).
+        #[arg(long)]
+        level: Option<String>,
+        /// Required agreement per level, in percent.
+        #[arg(long, default_value_t = 99.0)]
+        min_agreement: f64,
+        /// Scripts run concurrently (each in its own schema).
+        #[arg(long, default_value_t = 4)]
+        workers: usize,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -204,6 +243,28 @@ fn main() -> ExitCode {
             postgres,
             level,
         }) => sql_diff::diff(&script, &postgres, level.as_deref()),
+        Command::Sql(SqlCommand::Generate { seed, index }) => {
+            emitln(&distlab_sim::models::txn::generate::script(seed, index)).map(|_| 0)
+        }
+        Command::Sql(SqlCommand::Fuzz {
+            postgres,
+            seed,
+            from,
+            count,
+            level,
+            min_agreement,
+            workers,
+            json,
+        }) => sql_diff::fuzz(sql_diff::FuzzOptions {
+            url: &postgres,
+            seed,
+            from,
+            count,
+            level: level.as_deref(),
+            min_agreement,
+            workers,
+            json,
+        }),
         Command::Bench { events } => {
             let config = bench::Config {
                 events: events as usize,

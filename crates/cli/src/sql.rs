@@ -16,7 +16,8 @@ pub fn parse_level(s: &str) -> Result<IsolationLevel, String> {
         "read committed" => Ok(IsolationLevel::ReadCommitted),
         "repeatable read" => Ok(IsolationLevel::RepeatableRead),
         "serializable" => Ok(IsolationLevel::Serializable),
-        other => Err(format!("unknown isolation level \"{other}\": expected read-uncommitted, read-committed, repeatable-read or serializable")),
+        "serializable 2pl" | "2pl" => Ok(IsolationLevel::Serializable2pl),
+        other => Err(format!("unknown isolation level \"{other}\": expected read-uncommitted, read-committed, repeatable-read, serializable or serializable-2pl (strict two-phase locking; not in PostgreSQL, so sessions that BEGIN without a level get it)")),
     }
 }
 
@@ -153,7 +154,9 @@ pub fn run(path: &Path, level: Option<&str>, as_json: bool) -> Result<u8, Failur
                     .map(|b| format!(" by {b}"))
                     .unwrap_or_default()
             ),
-            Some(_) => format!("at {}", s.submitted),
+            Some(c) if c == s.submitted + 1 => format!("at {}", s.submitted),
+            // Its session was busy: it waited its turn, then ran without blocking.
+            Some(c) => format!("submitted at {}, queued, completed at {c}", s.submitted),
             None => format!(
                 "submitted at {}, still waiting{}",
                 s.submitted,

@@ -11,6 +11,8 @@
 use crate::sql::load_and_run;
 use crate::{emitln, Failure};
 use distlab_sim::models::txn::ast::{IsolationLevel, Statement};
+use distlab_sim::models::txn::run::{run_script, RunResult};
+use distlab_sim::models::txn::script::{parse_script, Script};
 use distlab_sim::models::txn::store::Outcome;
 use postgres::{Client, NoTls, SimpleQueryMessage};
 use std::collections::{BTreeMap, VecDeque};
@@ -32,9 +34,10 @@ struct Observed {
     res: Res,
 }
 
-/// The schema a run works in: its own, so concurrent runs do not collide.
-fn schema() -> String {
-    format!("distlab_diff_{}", std::process::id())
+/// The schema a run works in: its own (per process and worker), so concurrent runs do not
+/// collide.
+fn schema(worker: usize) -> String {
+    format!("distlab_diff_{}_{worker}", std::process::id())
 }
 
 fn pg_exec(c: &mut Client, sql: &str) -> Res {
@@ -75,17 +78,81 @@ fn level_sql(l: IsolationLevel) -> &'static str {
 /// Final table contents by name, rows as text (`None` = NULL).
 type Tables = BTreeMap<String, Vec<Vec<Option<String>>>>;
 
+/// The PostgreSQL side of a run in progress: what each line did, which session runs which
+/// line, which lines wait their session's turn.
+struct Harness<'a> {
+    obs: Vec<Observed>,
+    busy: BTreeMap<String, usize>,
+    queues: BTreeMap<String, VecDeque<usize>>,
+    done_rx: mpsc::Receiver<(usize, Res)>,
+    pids: BTreeMap<String, i32>,
+    session_of: &'a dyn Fn(usize) -> String,
+}
+
+impl Harness<'_> {
+    /// Records the completions that arrive within `wait` (then any already there).
+    fn receive(&mut self, wait: Duration) -> bool {
+        let mut got = false;
+        while let Ok((i, r)) =
+            self.done_rx
+                .recv_timeout(if got { Duration::from_millis(5) } else { wait })
+        {
+            self.busy.remove(&(self.session_of)(i));
+            self.obs[i].res = r;
+            got = true;
+        }
+        got
+    }
+
+    /// Waits until every busy session has finished its line or waits for a lock
+    /// (`pg_blocking_pids`), so that what a commit released has settled before the next
+    /// line is submitted. A line seen waiting is marked blocked. `line` names the script
+    /// line in the error when PostgreSQL neither finishes nor blocks within 20 s.
+    fn settle(&mut self, admin: &mut Client, line: usize) -> Result<(), String> {
+        let start = Instant::now();
+        loop {
+            self.receive(Duration::from_millis(15));
+            if self.busy.is_empty() {
+                return Ok(());
+            }
+            let mut all_waiting = true;
+            for (name, idx) in self.busy.clone() {
+                let row = admin
+                    .query_one(
+                        "select cardinality(pg_blocking_pids($1)) > 0",
+                        &[&self.pids[&name]],
+                    )
+                    .map_err(|e| e.to_string())?;
+                if row.get::<_, bool>(0) {
+                    self.obs[idx].blocked = true;
+                } else {
+                    all_waiting = false;
+                }
+            }
+            if all_waiting {
+                return Ok(());
+            }
+            if start.elapsed() > Duration::from_secs(20) {
+                return Err(format!(
+                    "line {line}: PostgreSQL neither finished nor blocked in 20 s"
+                ));
+            }
+        }
+    }
+}
+
 /// Runs the script on PostgreSQL. Errors: connection or setup failures (exit 2).
 fn run_postgres(
     url: &str,
     script: &distlab_sim::models::txn::script::Script,
     level: IsolationLevel,
+    worker: usize,
 ) -> Result<(Vec<Observed>, Tables), String> {
     let connect = || {
         Client::connect(url, NoTls)
             .map_err(|e| format!("cannot connect to PostgreSQL at {url}: {e}"))
     };
-    let schema = schema();
+    let schema = schema(worker);
     let mut admin = connect()?;
     admin
         .batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}; SET search_path = {schema};"))
@@ -137,133 +204,65 @@ fn run_postgres(
     drop(done_tx);
 
     let steps = &script.steps;
-    let mut obs: Vec<Observed> = steps
-        .iter()
-        .map(|_| Observed {
-            blocked: false,
-            res: Res::Waiting,
-        })
-        .collect();
-    let mut busy: BTreeMap<String, usize> = BTreeMap::new();
-    let mut queues: BTreeMap<String, VecDeque<usize>> = BTreeMap::new();
     let session_of = |i: usize| steps[i].session.clone().unwrap_or_default();
-
-    // Records a completion and submits the session's queued lines.
-    fn complete(
-        idx: usize,
-        r: Res,
-        obs: &mut [Observed],
-        busy: &mut BTreeMap<String, usize>,
-        name: &str,
-    ) {
-        obs[idx].res = r;
-        busy.remove(name);
-    }
-
-    let wait_for = |idx: usize,
-                    done_rx: &mpsc::Receiver<(usize, Res)>,
-                    obs: &mut Vec<Observed>,
-                    busy: &mut BTreeMap<String, usize>,
-                    admin: &mut Client,
-                    pid: i32|
-     -> Result<(), String> {
-        let start = Instant::now();
-        loop {
-            match done_rx.recv_timeout(Duration::from_millis(150)) {
-                Ok((i, r)) => {
-                    let name = session_of(i);
-                    complete(i, r, obs, busy, &name);
-                    if i == idx {
-                        return Ok(());
-                    }
-                }
-                Err(mpsc::RecvTimeoutError::Timeout) => {
-                    let row = admin
-                        .query_one("select cardinality(pg_blocking_pids($1)) > 0", &[&pid])
-                        .map_err(|e| e.to_string())?;
-                    if row.get::<_, bool>(0) {
-                        obs[idx].blocked = true;
-                        return Ok(());
-                    }
-                    if start.elapsed() > Duration::from_secs(20) {
-                        return Err(format!(
-                            "line {}: PostgreSQL neither finished nor blocked in 20 s",
-                            steps[idx].line
-                        ));
-                    }
-                }
-                Err(mpsc::RecvTimeoutError::Disconnected) => {
-                    return Err("a session connection closed".into())
-                }
-            }
-        }
+    let mut h = Harness {
+        obs: steps
+            .iter()
+            .map(|_| Observed {
+                blocked: false,
+                res: Res::Waiting,
+            })
+            .collect(),
+        busy: BTreeMap::new(),
+        queues: BTreeMap::new(),
+        done_rx,
+        pids: pids.clone(),
+        session_of: &session_of,
     };
-
-    let submit = |idx: usize,
-                  busy: &mut BTreeMap<String, usize>,
-                  obs: &mut Vec<Observed>,
-                  admin: &mut Client|
-     -> Result<(), String> {
+    let submit = |h: &mut Harness, admin: &mut Client, idx: usize| -> Result<(), String> {
         let name = session_of(idx);
-        busy.insert(name.clone(), idx);
+        h.busy.insert(name.clone(), idx);
         senders[&name]
             .send((idx, steps[idx].sql.clone()))
             .map_err(|_| "session thread ended".to_string())?;
-        wait_for(idx, &done_rx, obs, busy, admin, pids[&name])
+        h.settle(admin, steps[idx].line)
     };
-
-    // Submits the queued lines of sessions that are free again, in order.
-    let drain = |busy: &mut BTreeMap<String, usize>,
-                 queues: &mut BTreeMap<String, VecDeque<usize>>,
-                 obs: &mut Vec<Observed>,
-                 admin: &mut Client|
-     -> Result<(), String> {
+    // Queued lines run in script order: the free session whose next line is earliest.
+    let drain = |h: &mut Harness, admin: &mut Client| -> Result<(), String> {
         loop {
-            let ready: Vec<String> = queues
+            let next = h
+                .queues
                 .iter()
-                .filter(|(n, q)| !q.is_empty() && !busy.contains_key(*n))
-                .map(|(n, _)| n.clone())
-                .collect();
-            if ready.is_empty() {
-                return Ok(());
-            }
-            for n in ready {
-                if let Some(i) = queues.get_mut(&n).and_then(|q| q.pop_front()) {
-                    submit(i, busy, obs, admin)?;
-                }
-            }
+                .filter(|(n, q)| !q.is_empty() && !h.busy.contains_key(*n))
+                .filter_map(|(_, q)| q.front().copied())
+                .min();
+            let Some(idx) = next else { return Ok(()) };
+            h.queues
+                .get_mut(&session_of(idx))
+                .expect("queued")
+                .pop_front();
+            submit(h, admin, idx)?;
         }
     };
-    // Records completions that have already arrived.
-    let poll = |busy: &mut BTreeMap<String, usize>, obs: &mut Vec<Observed>, wait: Duration| {
-        let mut got = false;
-        while let Ok((i, r)) = done_rx.recv_timeout(if got { Duration::ZERO } else { wait }) {
-            let name = session_of(i);
-            complete(i, r, obs, busy, &name);
-            got = true;
-        }
-        got
-    };
-
     for idx in 0..steps.len() {
-        // A blocked statement may have just finished (its blocker ended on the previous line).
-        poll(&mut busy, &mut obs, Duration::from_millis(30));
-        drain(&mut busy, &mut queues, &mut obs, &mut admin)?;
+        drain(&mut h, &mut admin)?;
         let name = session_of(idx);
-        if busy.contains_key(&name) || queues.get(&name).is_some_and(|q| !q.is_empty()) {
-            queues.entry(name).or_default().push_back(idx);
+        if h.busy.contains_key(&name) || h.queues.get(&name).is_some_and(|q| !q.is_empty()) {
+            h.queues.entry(name).or_default().push_back(idx);
         } else {
-            submit(idx, &mut busy, &mut obs, &mut admin)?;
+            submit(&mut h, &mut admin, idx)?;
         }
     }
     // Let blocked statements finish (a deadlock victim is chosen after deadlock_timeout, 1 s)
     // and run what their sessions queued; stop when nothing moves for 1.5 s.
     loop {
-        drain(&mut busy, &mut queues, &mut obs, &mut admin)?;
-        if busy.is_empty() || !poll(&mut busy, &mut obs, Duration::from_millis(1500)) {
+        drain(&mut h, &mut admin)?;
+        if h.busy.is_empty() || !h.receive(Duration::from_millis(1500)) {
             break;
         }
+        h.settle(&mut admin, 0)?;
     }
+    let obs = std::mem::take(&mut h.obs);
     // End every session (statements still waiting stay `Waiting`).
     admin
         .execute(
@@ -326,12 +325,9 @@ fn describe(r: &Res) -> String {
     }
 }
 
-/// Runs the command: 0 when simulator and PostgreSQL agree, 1 when they disagree, 2 on a
-/// malformed script or an unreachable server.
-pub fn diff(path: &Path, url: &str, level: Option<&str>) -> Result<u8, Failure> {
-    let (script, level, sim) = load_and_run(path, level)?;
-    let (pg, pg_tables) = run_postgres(url, &script, level).map_err(Failure::Input)?;
-    let mut disagreements = 0;
+/// Where the simulator's run and PostgreSQL's differ, one line per statement or table.
+fn compare(script: &Script, sim: &RunResult, pg: &[Observed], pg_tables: &Tables) -> Vec<String> {
+    let mut out = Vec::new();
     for (i, s) in sim.statements.iter().enumerate() {
         let ordered = matches!(&script.steps[i].statement, Statement::Select { order_by, .. } if !order_by.is_empty());
         let mut mine = match &s.result {
@@ -349,8 +345,7 @@ pub fn diff(path: &Path, url: &str, level: Option<&str>) -> Result<u8, Failure> 
             }
         }
         if mine != theirs || s.blocked != pg[i].blocked {
-            disagreements += 1;
-            emitln(&format!(
+            out.push(format!(
                 "line {} ({}: {}): simulator {}{}; PostgreSQL {}{}",
                 s.line,
                 s.session,
@@ -359,20 +354,223 @@ pub fn diff(path: &Path, url: &str, level: Option<&str>) -> Result<u8, Failure> 
                 if s.blocked { " after blocking" } else { "" },
                 describe(&theirs),
                 if pg[i].blocked { " after blocking" } else { "" },
-            ))?;
+            ));
         }
     }
     for (t, rows) in &sim.tables {
         let mine = rows_text(rows);
         if pg_tables.get(t) != Some(&mine) {
-            disagreements += 1;
-            emitln(&format!(
+            out.push(format!(
                 "table {t}: simulator {:?}; PostgreSQL {:?}",
                 mine,
                 pg_tables.get(t)
+            ));
+        }
+    }
+    out
+}
+
+/// Runs script text on both sides: the disagreements (empty when they agree). Errors: a
+/// malformed script, failing setup, or PostgreSQL trouble.
+fn diff_text(
+    text: &str,
+    url: &str,
+    level: IsolationLevel,
+    worker: usize,
+) -> Result<Vec<String>, String> {
+    let script = parse_script(text).map_err(|e| e.to_string())?;
+    let sim = run_script(&script, level)?;
+    let (pg, pg_tables) = run_postgres(url, &script, level, worker)?;
+    Ok(compare(&script, &sim, &pg, &pg_tables))
+}
+
+/// Removes session lines one at a time while the script still disagrees (a greedy
+/// delta-debugging pass to a fixpoint): the result is 1-minimal.
+fn minimize(text: &str, url: &str, level: IsolationLevel, worker: usize, first: &str) -> String {
+    // "line 7 (T2: update …): simulator …" → "T2: update …" (line numbers shift as lines go).
+    fn key(d: &str) -> Option<&str> {
+        match d.strip_prefix("line ") {
+            Some(rest) => rest
+                .split_once(" (")
+                .and_then(|(_, r)| r.split_once("): "))
+                .map(|(k, _)| k),
+            None => d.split_once(':').map(|(k, _)| k),
+        }
+    }
+    let target: Option<String> = key(first).map(str::to_string);
+    let mut lines: Vec<&str> = text.lines().collect();
+    loop {
+        let mut shrunk = false;
+        let mut i = 0;
+        while i < lines.len() {
+            if lines[i].starts_with("setup:") {
+                i += 1;
+                continue;
+            }
+            let mut candidate = lines.clone();
+            candidate.remove(i);
+            let t = candidate.join("\n") + "\n";
+            // Keep the removal only if the same statement (or table) still disagrees.
+            let same = |d: &Vec<String>| d.first().and_then(|x| key(x)) == target.as_deref();
+            if diff_text(&t, url, level, worker).is_ok_and(|d| same(&d)) {
+                lines = candidate;
+                shrunk = true;
+            } else {
+                i += 1;
+            }
+        }
+        if !shrunk {
+            return lines.join("\n") + "\n";
+        }
+    }
+}
+
+/// The levels `sql fuzz` compares: PostgreSQL's three distinct ones (its READ UNCOMMITTED
+/// is READ COMMITTED, and 2PL is not in PostgreSQL).
+pub const FUZZ_LEVELS: [IsolationLevel; 3] = [
+    IsolationLevel::ReadCommitted,
+    IsolationLevel::RepeatableRead,
+    IsolationLevel::Serializable,
+];
+
+/// Options of `distlab sql fuzz`: `count` generated scripts from `seed` (starting at script `from`),
+/// each at every level of [`FUZZ_LEVELS`] (or only `level`), on both sides, `workers` at a
+/// time. Prints the agreement rate per level and every disagreeing script minimized, with
+/// the command that reproduces it. Exit 0 when every level agrees on at least
+/// `min_agreement` percent, 1 otherwise, 2 on an unreachable server.
+pub struct FuzzOptions<'a> {
+    pub url: &'a str,
+    pub seed: u64,
+    pub from: u64,
+    pub count: u64,
+    pub level: Option<&'a str>,
+    pub min_agreement: f64,
+    pub workers: usize,
+    pub json: bool,
+}
+
+/// A disagreeing script: its index, level, differences and minimized text.
+type Disagreement = (u64, IsolationLevel, Vec<String>, String);
+
+/// Runs `sql fuzz` with `o` (see the command's help).
+pub fn fuzz(o: FuzzOptions<'_>) -> Result<u8, Failure> {
+    use distlab_sim::models::txn::generate;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let FuzzOptions {
+        url,
+        seed,
+        from,
+        count,
+        level,
+        min_agreement,
+        workers,
+        json: as_json,
+    } = o;
+    use std::sync::Mutex;
+    let levels: Vec<IsolationLevel> = match level {
+        Some(l) => vec![crate::sql::parse_level(l).map_err(Failure::Input)?],
+        None => FUZZ_LEVELS.to_vec(),
+    };
+    // Fail fast on an unreachable server.
+    Client::connect(url, NoTls)
+        .map_err(|e| Failure::Input(format!("cannot connect to PostgreSQL at {url}: {e}")))?;
+    let next = AtomicU64::new(from);
+    let agreed: Mutex<BTreeMap<IsolationLevel, u64>> = Mutex::new(BTreeMap::new());
+    let failures: Mutex<Vec<Disagreement>> = Mutex::new(Vec::new());
+    let trouble: Mutex<Option<String>> = Mutex::new(None);
+    std::thread::scope(|sc| {
+        for w in 0..workers.max(1) {
+            let (next, agreed, failures, trouble, levels) =
+                (&next, &agreed, &failures, &trouble, &levels);
+            sc.spawn(move || loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                if i >= from + count || trouble.lock().unwrap().is_some() {
+                    return;
+                }
+                let text = generate::script(seed, i);
+                for &l in levels {
+                    match diff_text(&text, url, l, w) {
+                        Ok(d) if d.is_empty() => {
+                            *agreed.lock().unwrap().entry(l).or_insert(0) += 1;
+                        }
+                        Ok(d) => {
+                            let small = minimize(&text, url, l, w, &d[0]);
+                            failures.lock().unwrap().push((i, l, d, small));
+                        }
+                        Err(e) => {
+                            *trouble.lock().unwrap() = Some(format!("script {i} at {l}: {e}"));
+                            return;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    if let Some(e) = trouble.into_inner().unwrap() {
+        return Err(Failure::Input(e));
+    }
+    let agreed = agreed.into_inner().unwrap();
+    let mut failures = failures.into_inner().unwrap();
+    failures.sort_by_key(|f| (f.0, f.1));
+    let rate =
+        |l: &IsolationLevel| 100.0 * *agreed.get(l).unwrap_or(&0) as f64 / count.max(1) as f64;
+    let pass = levels.iter().all(|l| rate(l) >= min_agreement);
+    let level_arg = |l: IsolationLevel| l.to_string().replace(' ', "-");
+    if as_json {
+        let v = serde_json::json!({
+            "seed": seed,
+            "from": from,
+            "count": count,
+            "levels": levels.iter().map(|l| serde_json::json!({
+                "level": l.to_string(),
+                "agreed": agreed.get(l).unwrap_or(&0),
+                "rate": rate(l),
+            })).collect::<Vec<_>>(),
+            "disagreements": failures.iter().map(|(i, l, d, small)| serde_json::json!({
+                "script": i, "level": l.to_string(), "differences": d, "minimized": small,
+            })).collect::<Vec<_>>(),
+        });
+        emitln(&serde_json::to_string_pretty(&v).expect("serializable"))?;
+    } else {
+        for (i, l, d, small) in &failures {
+            emitln(&format!("script {i} at {l}: {} difference(s):", d.len()))?;
+            for line in d {
+                emitln(&format!("  {line}"))?;
+            }
+            emitln(&format!(
+                "  minimized:\n{}",
+                small
+                    .lines()
+                    .map(|x| format!("    {x}"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            ))?;
+            emitln(&format!(
+                "  reproduce: distlab sql fuzz --postgres URL --seed {seed} --from {i} --count 1 --level {}",
+                level_arg(*l)
+            ))?;
+        }
+        for l in &levels {
+            emitln(&format!(
+                "{l}: {} of {count} generated scripts agree with PostgreSQL ({:.1}%)",
+                agreed.get(l).unwrap_or(&0),
+                rate(l)
             ))?;
         }
     }
+    Ok(if pass { 0 } else { 1 })
+}
+
+/// Runs the command: 0 when simulator and PostgreSQL agree, 1 when they disagree, 2 on a
+/// malformed script or an unreachable server.
+pub fn diff(path: &Path, url: &str, level: Option<&str>) -> Result<u8, Failure> {
+    let (script, level, sim) = load_and_run(path, level)?;
+    let (pg, pg_tables) = run_postgres(url, &script, level, 0).map_err(Failure::Input)?;
+    let lines = compare(&script, &sim, &pg, &pg_tables);
+    for l in &lines {
+        emitln(l)?;
+    }
+    let disagreements = lines.len();
     if disagreements == 0 {
         emitln(&format!(
             "{}: simulator and PostgreSQL agree on all {} statements and the final tables",

@@ -1,8 +1,8 @@
 //! The Hermitage PostgreSQL tests (Kleppmann; ../shared/testdata/hermitage), run as they
 //! are against the transactional store, checked against PostgreSQL's documented outcomes:
 //! which statement blocks, which fails with which SQLSTATE, what every SELECT returns.
-//! Tests 17, 19 and 20 need SERIALIZABLE (SSI), which is not implemented yet: they are
-//! reported as skipped, not passed.
+//! Tests 17, 19 and 20 run SERIALIZABLE (SSI): the failing statement and its error are
+//! checked, not just that the anomaly did not happen.
 
 use distlab_sim::models::txn::ast::{IsolationLevel, Value};
 use distlab_sim::models::txn::run::{run_script, RunResult, StatementResult};
@@ -241,20 +241,53 @@ fn g2_anti_dependency_cycles_allowed_at_repeatable_read() {
     assert_eq!(rows(stmt(&r, "T9", "select", 0)), vec![(3, 30), (4, 42)]);
 }
 
-#[test]
-fn serializable_tests_are_reported_as_not_yet_implemented() {
-    // 17, 19, 20 use SERIALIZABLE: until SSI exists the store refuses the level (0A000)
-    // rather than silently running snapshot isolation.
-    for n in ["17", "19", "20"] {
-        let Some(r) = run(n) else { return };
-        let refused = r
-            .statements
-            .iter()
-            .any(|s| matches!(&s.result, Some(Err(e)) if e.sqlstate == "0A000"));
-        assert!(
-            refused,
-            "test {n}: SERIALIZABLE must be refused, not run as something weaker"
-        );
-        eprintln!("hermitage {n}: skipped (SERIALIZABLE / SSI not implemented yet)");
+const RW_FAILURE: &str =
+    "could not serialize access due to read/write dependencies among transactions";
+
+fn rw_failure(s: &StatementResult) {
+    assert_eq!(sqlstate(s), "40001", "{s:?}");
+    match &s.result {
+        Some(Err(e)) => assert_eq!(e.message, RW_FAILURE),
+        other => panic!("expected an error, got {other:?}"),
     }
+}
+
+#[test]
+fn g2_item_write_skew_prevented_at_serializable() {
+    // Both read both rows; each updates one. T1's commit dooms T2 (the pivot), whose
+    // COMMIT fails.
+    let Some(r) = run("17") else { return };
+    assert_eq!(rows(stmt(&r, "T1", "select", 0)), vec![(1, 10), (2, 20)]);
+    assert_eq!(rows(stmt(&r, "T2", "select", 0)), vec![(1, 10), (2, 20)]);
+    ok(stmt(&r, "T1", "update", 0));
+    ok(stmt(&r, "T2", "update", 0));
+    ok(stmt(&r, "T1", "commit", 0));
+    rw_failure(stmt(&r, "T2", "commit", 0));
+    assert_eq!(table(&r), vec![(1, 11), (2, 20)]);
+}
+
+#[test]
+fn g2_anti_dependency_cycles_prevented_at_serializable() {
+    let Some(r) = run("19") else { return };
+    assert_eq!(rows(stmt(&r, "T1", "select", 0)), vec![]);
+    assert_eq!(rows(stmt(&r, "T2", "select", 0)), vec![]);
+    ok(stmt(&r, "T1", "insert", 0));
+    ok(stmt(&r, "T2", "insert", 0));
+    ok(stmt(&r, "T1", "commit", 0));
+    rw_failure(stmt(&r, "T2", "commit", 0));
+    assert_eq!(table(&r), vec![(1, 10), (2, 20), (3, 30)]);
+}
+
+#[test]
+fn fekete_read_only_anomaly_prevented_at_serializable() {
+    // T1 → T2 (T1 read row 2, T2 changed it), T3 → T1 (T3, read-only, saw T2's write but
+    // not T1's): T1 is the pivot and fails on its write.
+    let Some(r) = run("20") else { return };
+    assert_eq!(rows(stmt(&r, "T1", "select", 0)), vec![(1, 10), (2, 20)]);
+    ok(stmt(&r, "T2", "commit", 0));
+    assert_eq!(rows(stmt(&r, "T3", "select", 0)), vec![(1, 10), (2, 25)]);
+    ok(stmt(&r, "T3", "commit", 0));
+    rw_failure(stmt(&r, "T1", "update", 0));
+    ok(stmt(&r, "T1", "rollback", 0));
+    assert_eq!(table(&r), vec![(1, 10), (2, 25)]);
 }

@@ -1,8 +1,8 @@
-//! Random interleavings of 2–3 sessions at READ UNCOMMITTED, READ COMMITTED and REPEATABLE
-//! READ (seeded by proptest): the store never panics, reports waiting statements
+//! Random interleavings of 2–3 sessions at READ UNCOMMITTED, READ COMMITTED, REPEATABLE
+//! READ, SERIALIZABLE (SSI) and serializable 2PL (seeded by proptest): the store never panics, reports waiting statements
 //! consistently, keeps primary keys unique, and keeps each level's promises:
 //! no transaction reads a value written by a transaction that aborted (G1a) except at
-//! READ UNCOMMITTED, and REPEATABLE READ reads of a row repeat unless the reader wrote it.
+//! READ UNCOMMITTED, and from REPEATABLE READ up reads of a row repeat unless the reader wrote it.
 
 use distlab_sim::models::txn::ast::{IsolationLevel, Value};
 use distlab_sim::models::txn::run::run_script;
@@ -40,14 +40,20 @@ fn op() -> impl Strategy<Value = Op> {
 }
 
 fn level_name(l: u8) -> &'static str {
-    ["read uncommitted", "read committed", "repeatable read"][l as usize % 3]
+    [
+        "read uncommitted",
+        "read committed",
+        "repeatable read",
+        "serializable",
+        "serializable 2pl",
+    ][l as usize % 5]
 }
 
 /// A script: per session a level; the interleaving as (session, op) pairs.
 fn script() -> impl Strategy<Value = (Vec<u8>, Vec<(usize, Op)>)> {
     (2usize..=3).prop_flat_map(|n| {
         (
-            prop::collection::vec(0u8..3, n),
+            prop::collection::vec(0u8..5, n),
             prop::collection::vec((0..n, op()), 4..24),
         )
     })
@@ -63,10 +69,15 @@ fn render(levels: &[u8], steps: &[(usize, Op)]) -> (String, Vec<usize>) {
     for (i, (sess, op)) in steps.iter().enumerate() {
         let name = format!("T{sess}");
         if !open[*sess] && !matches!(op, Op::Commit | Op::Rollback) {
-            s.push_str(&format!(
-                "{name}: begin isolation level {};\n",
-                level_name(levels[*sess])
-            ));
+            if levels[*sess] == 4 {
+                // 2PL has no SQL name: such sessions take the run's default level.
+                s.push_str(&format!("{name}: begin;\n"));
+            } else {
+                s.push_str(&format!(
+                    "{name}: begin isolation level {};\n",
+                    level_name(levels[*sess])
+                ));
+            }
             line += 1;
             open[*sess] = true;
         }
@@ -110,7 +121,7 @@ proptest! {
     fn interleavings_keep_each_levels_promises((levels, steps) in script()) {
         let (text, step_lines) = render(&levels, &steps);
         let script = parse_script(&text).map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
-        let r = run_script(&script, IsolationLevel::ReadCommitted).map_err(TestCaseError::fail)?;
+        let r = run_script(&script, IsolationLevel::Serializable2pl).map_err(TestCaseError::fail)?;
 
         // Waiting is terminal for a session: once a line waits, its later lines wait too.
         let mut stuck: BTreeMap<&str, bool> = BTreeMap::new();
@@ -175,7 +186,7 @@ proptest! {
                         }
                     }
                 }
-                if level == 2 && !wrote.contains_key(&me) && !lower.contains("for update") {
+                if level >= 2 && !wrote.contains_key(&me) && !lower.contains("for update") {
                     if let Some(prev) = seen.insert((me.0.clone(), me.1, *id), *v) {
                         prop_assert_eq!(prev, *v, "repeatable read of id {} changed at line {}\n{}", id, s.line, text);
                     }

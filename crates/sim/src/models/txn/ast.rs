@@ -116,6 +116,61 @@ pub enum Expr {
     },
 }
 
+impl fmt::Display for Expr {
+    /// SQL text (fully parenthesized binary operations; text literals quoted).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Expr::Literal(Value::Text(s)) => write!(f, "'{}'", s.replace('\'', "''")),
+            Expr::Literal(v) => write!(f, "{v}"),
+            Expr::Column(c) => f.write_str(c),
+            Expr::Unary(UnaryOp::Not, x) => write!(f, "not {x}"),
+            Expr::Unary(UnaryOp::Neg, x) => write!(f, "-{x}"),
+            Expr::Binary(a, op, b) => {
+                let op = match op {
+                    BinaryOp::Add => "+",
+                    BinaryOp::Sub => "-",
+                    BinaryOp::Mul => "*",
+                    BinaryOp::Div => "/",
+                    BinaryOp::Mod => "%",
+                    BinaryOp::Eq => "=",
+                    BinaryOp::NotEq => "<>",
+                    BinaryOp::Lt => "<",
+                    BinaryOp::LtEq => "<=",
+                    BinaryOp::Gt => ">",
+                    BinaryOp::GtEq => ">=",
+                    BinaryOp::And => "and",
+                    BinaryOp::Or => "or",
+                };
+                let nested = |e: &Expr| matches!(e, Expr::Binary(..));
+                let side = |e: &Expr| {
+                    if nested(e) {
+                        format!("({e})")
+                    } else {
+                        e.to_string()
+                    }
+                };
+                write!(f, "{} {op} {}", side(a), side(b))
+            }
+            Expr::IsNull { expr, negated } => {
+                write!(f, "{expr} is {}null", if *negated { "not " } else { "" })
+            }
+            Expr::InList {
+                expr,
+                list,
+                negated,
+            } => {
+                let items: Vec<String> = list.iter().map(|e| e.to_string()).collect();
+                write!(
+                    f,
+                    "{expr} {}in ({})",
+                    if *negated { "not " } else { "" },
+                    items.join(", ")
+                )
+            }
+        }
+    }
+}
+
 /// What a SELECT returns.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]

@@ -8,9 +8,16 @@
 //! - [`script`]: the interleaving script format (`setup: …;`, `T1: …;`, `--` comments), as
 //!   used by the Hermitage tests.
 //! - [`store`]: the MVCC store and its sessions.
+//! - [`history`]: the run as Adya's theory sees it (versions, reads, outcomes).
+//! - [`dsg`]: the direct serialization graph and the anomalies it shows (Adya 2000).
 
 pub mod ast;
+pub mod dsg;
+pub mod generate;
+pub mod history;
+pub mod presets;
 pub mod run;
 pub mod script;
 pub mod sql;
+pub mod ssi;
 pub mod store;

@@ -1,7 +1,8 @@
 //! Runs an interleaving [`Script`] against the [`Store`]: statements are submitted in script
 //! order; a statement that must wait blocks its session, and that session's later lines
 //! wait their turn (as in psql, one connection per session); when a transaction ends, the
-//! sessions waiting for it resume in the order they started waiting. A cycle in the
+//! sessions waiting for it resume in the order they started waiting, and then queued lines
+//! run in script order. A cycle in the
 //! waits-for graph fails the session that started waiting earliest in it with 40P01
 //! (PostgreSQL: its `deadlock_timeout` expires first, so it runs the deadlock check).
 
@@ -130,6 +131,7 @@ impl Runner {
     fn submit(&mut self, name: &str, idx: usize) {
         let stmt = self.statements[idx].clone();
         let mut s = self.session(name).clone();
+        self.store.statement = idx;
         let exec = self.store.execute(&mut s, &stmt);
         self.sessions.insert(name.to_string(), s);
         self.handle(name, idx, exec);
@@ -149,7 +151,7 @@ impl Runner {
                 self.results[idx].completed = Some(self.clock);
                 self.results[idx].result = Some(result);
                 self.wake();
-                self.drain(name);
+                self.drain();
             }
             Exec::Blocked { on } => {
                 self.results[idx].blocked = true;
@@ -164,13 +166,20 @@ impl Runner {
         }
     }
 
-    /// Runs the next queued lines of `name` while it is not blocked.
-    fn drain(&mut self, name: &str) {
-        while !self.blocked.iter().any(|(s, ..)| s == name) {
-            let Some(idx) = self.queues.get_mut(name).and_then(|q| q.pop_front()) else {
-                break;
-            };
-            self.submit(name, idx);
+    /// Runs queued lines while some session is free: always the earliest line in script
+    /// order among the free sessions' next lines (the submission order).
+    fn drain(&mut self) {
+        loop {
+            let next = self
+                .queues
+                .iter()
+                .filter(|(n, q)| !q.is_empty() && !self.blocked.iter().any(|(s, ..)| s == *n))
+                .filter_map(|(_, q)| q.front().copied())
+                .min();
+            let Some(idx) = next else { break };
+            let name = self.results[idx].session.clone();
+            self.queues.get_mut(&name).expect("queued").pop_front();
+            self.submit(&name, idx);
         }
     }
 
@@ -186,6 +195,7 @@ impl Runner {
             let Some(pos) = ready else { break };
             let (name, idx, _) = self.blocked.remove(pos);
             let mut s = self.sessions[&name].clone();
+            self.store.statement = idx;
             let exec = self.store.resume(&mut s);
             self.sessions.insert(name.clone(), s);
             self.handle(&name, idx, exec);

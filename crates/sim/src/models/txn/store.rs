@@ -35,6 +35,8 @@ use super::ast::{
     BinaryOp, Column, ColumnType, Expr, IsolationLevel, Projection, RowLockMode, Statement,
     UnaryOp, Value,
 };
+use super::history::{History, ObjectInfo, Observed, ReadInfo, TxnInfo, TxnOutcome, VersionInfo};
+use super::ssi::{access_path, AccessPath, Ssi, Target};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -43,6 +45,8 @@ pub type Xid = u64;
 /// The first transaction id handed out (PostgreSQL's first normal id is 3; larger ids read
 /// better next to row values).
 pub const FIRST_XID: Xid = 100;
+/// The first PostgreSQL transaction id handed out (at a transaction's first write).
+const FIRST_PG_XID: u64 = 1000;
 
 /// One version of a row.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -90,6 +94,11 @@ pub struct Txn {
     pub snapshot: Option<u64>,
     /// The current command id.
     pub cid: u32,
+    /// The session that runs it.
+    pub session: String,
+    /// PostgreSQL's transaction id, assigned at the first write as PostgreSQL does (SSI
+    /// compares these with snapshots' xmin).
+    pub pg_xid: Option<u64>,
 }
 
 /// An error as PostgreSQL reports it.
@@ -117,13 +126,6 @@ impl DbError {
         DbError::new(
             "25P02",
             "current transaction is aborted, commands ignored until end of transaction block",
-        )
-    }
-    /// The error for an isolation level this store does not implement yet.
-    pub fn unsupported_level(level: IsolationLevel) -> Self {
-        DbError::new(
-            "0A000",
-            format!("isolation level {level} is not implemented yet"),
         )
     }
 }
@@ -208,6 +210,33 @@ pub struct Store {
     pub txns: BTreeMap<Xid, Txn>,
     next_xid: Xid,
     commit_seq: u64,
+    /// SERIALIZABLE (SSI) bookkeeping: SIREAD locks, rw-conflicts.
+    pub ssi: Ssi,
+    /// Predicate locks of the 2PL level: (transaction, table, WHERE clause; `None` = all rows).
+    pub predicate_locks: Vec<(Xid, String, Option<Expr>)>,
+    /// Every scan, for the history ([`Store::history`]).
+    pub scans: Vec<Scan>,
+    /// The index of the statement being run, copied into [`Scan::statement`] (set by the runner).
+    pub statement: usize,
+    next_pg_xid: u64,
+    latest_completed_pg_xid: u64,
+}
+
+/// One scan of a table by a statement: what it saw, for the history.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Scan {
+    pub xid: Xid,
+    pub statement: usize,
+    pub table: String,
+    pub predicate: Option<String>,
+    /// The statement's snapshot (commit sequence number) and command id.
+    pub snapshot: u64,
+    pub cid: u32,
+    /// Visible versions with whether they matched the WHERE clause (READ UNCOMMITTED: the
+    /// versions it saw, committed or not).
+    pub seen: Vec<(usize, bool)>,
+    #[serde(skip)]
+    filter: Option<Expr>,
 }
 
 enum RowAction {
@@ -243,6 +272,8 @@ impl Store {
     pub fn new() -> Self {
         Store {
             next_xid: FIRST_XID,
+            next_pg_xid: FIRST_PG_XID,
+            latest_completed_pg_xid: FIRST_PG_XID - 1,
             ..Default::default()
         }
     }
@@ -278,7 +309,7 @@ impl Store {
         }
     }
 
-    fn begin(&mut self, level: IsolationLevel) -> Xid {
+    fn begin(&mut self, level: IsolationLevel, session: &str) -> Xid {
         let xid = self.next_xid;
         self.next_xid += 1;
         self.txns.insert(
@@ -290,6 +321,8 @@ impl Store {
                 commit_seq: None,
                 snapshot: None,
                 cid: 0,
+                session: session.to_string(),
+                pg_xid: None,
             },
         );
         xid
@@ -309,7 +342,16 @@ impl Store {
                 TxnStatus::Aborted
             };
             t.commit_seq = seq;
+            if let Some(px) = t.pg_xid {
+                self.latest_completed_pg_xid = self.latest_completed_pg_xid.max(px);
+            }
         }
+        if commit {
+            self.ssi.commit(xid, self.next_pg_xid);
+        } else {
+            self.ssi.abort(xid);
+        }
+        self.predicate_locks.retain(|(x, ..)| *x != xid);
         for table in self.tables.values_mut() {
             for holders in table.locks.values_mut() {
                 holders.retain(|(x, _)| *x != xid);
@@ -349,17 +391,11 @@ impl Store {
                     return Exec::Done(Ok(Outcome::Done { command: "BEGIN" }));
                 }
                 let level = level.unwrap_or(session.default_level);
-                if let Err(e) = check_level(level) {
-                    return Exec::Done(Err(e));
-                }
-                session.txn = Some(self.begin(level));
+                session.txn = Some(self.begin(level, &session.name));
                 session.in_block = true;
                 Exec::Done(Ok(Outcome::Done { command: "BEGIN" }))
             }
             Statement::SetTransaction { level } => {
-                if let Err(e) = check_level(*level) {
-                    return Exec::Done(Err(e));
-                }
                 match session.txn.and_then(|x| self.txns.get_mut(&x)) {
                     Some(t) if session.in_block && t.snapshot.is_none() && t.cid == 0 => {
                         t.level = *level;
@@ -378,10 +414,17 @@ impl Store {
             }
             Statement::Commit | Statement::Rollback => {
                 let commit = matches!(stmt, Statement::Commit);
-                if let Some(x) = session.txn.take() {
-                    self.end(x, commit);
-                }
                 session.in_block = false;
+                if let Some(x) = session.txn.take() {
+                    if commit {
+                        // A failed COMMIT rolls back and ends the block (no 25P02 after it).
+                        if let Err(e) = self.commit(x) {
+                            return Exec::Done(Err(e));
+                        }
+                    } else {
+                        self.end(x, false);
+                    }
+                }
                 Exec::Done(Ok(Outcome::Done {
                     command: if commit { "COMMIT" } else { "ROLLBACK" },
                 }))
@@ -391,21 +434,25 @@ impl Store {
                 let xid = match session.txn {
                     Some(x) => x,
                     None => {
-                        let x = self.begin(session.default_level);
+                        let x = self.begin(session.default_level, &session.name);
                         session.txn = Some(x);
                         x
                     }
                 };
+                let xmin = self.snapshot_xmin();
                 let t = self.txns.get_mut(&xid).expect("open transaction");
                 t.cid += 1;
                 let level = t.level;
                 let snapshot = match level {
-                    IsolationLevel::ReadCommitted | IsolationLevel::ReadUncommitted => {
-                        self.commit_seq
-                    }
+                    IsolationLevel::ReadCommitted
+                    | IsolationLevel::ReadUncommitted
+                    | IsolationLevel::Serializable2pl => self.commit_seq,
                     _ if !stmt.touches_data() => self.commit_seq,
                     _ => *t.snapshot.get_or_insert(self.commit_seq),
                 };
+                if level == IsolationLevel::Serializable && stmt.touches_data() {
+                    self.ssi.register(xid, xmin);
+                }
                 session.pending = Some(Pending {
                     stmt: stmt.clone(),
                     snapshot,
@@ -435,12 +482,47 @@ impl Store {
             Err(Stop::Error(e)) => self.fail(session, e),
             Ok(out) => {
                 if p.autocommit {
-                    self.end(xid, true);
                     session.txn = None;
+                    if let Err(e) = self.commit(xid) {
+                        return Exec::Done(Err(e));
+                    }
                 }
                 Exec::Done(Ok(out))
             }
         }
+    }
+
+    /// Commits `x`, unless SSI's pre-commit check fails it (then it rolls back: 40001).
+    fn commit(&mut self, x: Xid) -> Result<(), DbError> {
+        if let Err(e) = self.ssi.precommit(x) {
+            self.end(x, false);
+            return Err(e);
+        }
+        self.end(x, true);
+        Ok(())
+    }
+
+    /// PostgreSQL's transaction id for `x`, assigned at its first write.
+    fn assign_pg_xid(&mut self, x: Xid) {
+        if let Some(t) = self.txns.get_mut(&x) {
+            if t.pg_xid.is_none() {
+                t.pg_xid = Some(self.next_pg_xid);
+                self.next_pg_xid += 1;
+            }
+        }
+    }
+
+    /// The xmin of a snapshot taken now (PostgreSQL's GetSnapshotData): the oldest running
+    /// transaction id below xmax = latest completed + 1, or xmax itself.
+    fn snapshot_xmin(&self) -> u64 {
+        let xmax = self.latest_completed_pg_xid + 1;
+        self.txns
+            .values()
+            .filter(|t| t.status == TxnStatus::InProgress)
+            .filter_map(|t| t.pg_xid)
+            .filter(|x| *x < xmax)
+            .min()
+            .unwrap_or(xmax)
     }
 
     /// Fails the session's transaction with `e` (aborting it at once, as PostgreSQL does).
@@ -468,6 +550,10 @@ impl Store {
         let t = &self.txns[&me];
         let (cid, level) = (t.cid, t.level);
         let dirty = level == IsolationLevel::ReadUncommitted;
+        if level == IsolationLevel::Serializable2pl {
+            // Locks, not snapshots: every (re)start reads the latest committed state.
+            p.snapshot = self.commit_seq;
+        }
         let snap = p.snapshot;
         match p.stmt.clone() {
             Statement::CreateTable { name, columns } => {
@@ -498,6 +584,16 @@ impl Store {
                 let tab = self.table(&table)?.clone();
                 while p.inserted < rows.len() {
                     let values = build_row(&tab, columns.as_deref(), &rows[p.inserted])?;
+                    if let Some(x) = self.predicate_lock_conflict(&table, me, &values, None) {
+                        return Err(Stop::Blocked(x));
+                    }
+                    self.assign_pg_xid(me);
+                    self.ssi.conflict_in(
+                        me,
+                        &[Target::Relation {
+                            table: table.clone(),
+                        }],
+                    )?;
                     if let Some(pk) = tab.columns.iter().position(|c| c.primary_key) {
                         if values[pk] == Value::Null {
                             return Err(Stop::Error(DbError::new("23502", format!("null value in column \"{}\" of relation \"{table}\" violates not-null constraint", tab.columns[pk].name))));
@@ -512,6 +608,12 @@ impl Store {
                             }
                             None => {}
                         }
+                        self.ssi.conflict_in(
+                            me,
+                            &[Target::IndexPage {
+                                table: table.clone(),
+                            }],
+                        )?;
                     }
                     let tab_mut = self.tables.get_mut(&table).expect("checked");
                     tab_mut.versions.push(Version {
@@ -537,15 +639,23 @@ impl Store {
                 lock,
             } => {
                 let tab = self.table(&table)?.clone();
+                // 2PL: every row read is share-locked until the end of the transaction.
+                let lock = match level {
+                    IsolationLevel::Serializable2pl => lock.or(Some(RowLockMode::ForShare)),
+                    _ => lock,
+                };
+                let path = self.begin_scan(me, &tab, filter.as_ref(), &order_by, cid, snap)?;
                 let mut rows: Vec<usize> = Vec::new();
+                let mut seen = Vec::new();
                 for (i, v) in tab.versions.iter().enumerate() {
+                    self.examine(me, &table, i, cid, snap, path.as_ref())?;
                     if !self.visible(v, me, cid, snap, dirty) {
                         continue;
                     }
-                    match matches(&tab, filter.as_ref(), &v.values) {
-                        Ok(true) => {}
-                        Ok(false) => continue,
-                        Err(e) => return Err(e.into()),
+                    let m = matches(&tab, filter.as_ref(), &v.values)?;
+                    seen.push((i, m));
+                    if !m {
+                        continue;
                     }
                     match lock {
                         None => rows.push(i),
@@ -562,17 +672,23 @@ impl Store {
                                 filter.as_ref(),
                                 RowAction::Lock(mode),
                             ) {
-                                Ok(Step::Done(j)) if !p.locked_rows.contains(&j) => {
-                                    p.locked_rows.push(j)
+                                Ok(Step::Done(j)) => {
+                                    if !p.locked_rows.contains(&j) {
+                                        p.locked_rows.push(j);
+                                    }
+                                    self.saw_newer(&table, &mut seen, i, j, filter.as_ref());
                                 }
-                                Ok(Step::Done(_)) => {}
-                                Ok(Step::Skip) => {}
+                                Ok(Step::Skip) => {
+                                    let j = self.newest(&table, i);
+                                    self.saw_newer(&table, &mut seen, i, j, filter.as_ref());
+                                }
                                 Ok(Step::Block(x)) => return Err(Stop::Blocked(x)),
                                 Err(e) => return Err(e.into()),
                             }
                         }
                     }
                 }
+                self.record_scan(me, &table, filter.as_ref(), snap, cid, seen);
                 if lock.is_some() {
                     rows = p.locked_rows.clone();
                 }
@@ -671,17 +787,32 @@ impl Store {
         let (cid, level) = (t.cid, t.level);
         let dirty = level == IsolationLevel::ReadUncommitted;
         let tab = self.table(table)?.clone();
+        let path = self.begin_scan(me, &tab, filter, &[], cid, p.snapshot)?;
+        let mut seen = Vec::new();
         for (i, v) in tab.versions.iter().enumerate() {
-            if !self.visible(v, me, cid, p.snapshot, dirty) || !matches(&tab, filter, &v.values)? {
+            self.examine(me, table, i, cid, p.snapshot, path.as_ref())?;
+            if !self.visible(v, me, cid, p.snapshot, dirty) {
+                continue;
+            }
+            let m = matches(&tab, filter, &v.values)?;
+            seen.push((i, m));
+            if !m {
                 continue;
             }
             // The action is computed on the version actually changed (EvalPlanQual may move on).
             match self.act_with(table, i, me, cid, level, filter, &action)? {
-                Step::Done(_) => p.affected += 1,
-                Step::Skip => {}
+                Step::Done(j) => {
+                    p.affected += 1;
+                    self.saw_newer(table, &mut seen, i, j, filter);
+                }
+                Step::Skip => {
+                    let j = self.newest(table, i);
+                    self.saw_newer(table, &mut seen, i, j, filter);
+                }
                 Step::Block(x) => return Err(Stop::Blocked(x)),
             }
         }
+        self.record_scan(me, table, filter, p.snapshot, cid, seen);
         Ok(Outcome::Affected {
             command,
             count: p.affected,
@@ -781,6 +912,30 @@ impl Store {
                     }
                 }
             }
+            if !matches!(a, RowAction::Lock(_)) {
+                let new = match &a {
+                    RowAction::Update(vals) => Some(vals.clone()),
+                    _ => None,
+                };
+                let old = tab.versions[i].values.clone();
+                if let Some(x) = self.predicate_lock_conflict(table, me, &old, new.as_deref()) {
+                    return Ok(Step::Block(x));
+                }
+                let targets = [
+                    Target::Tuple {
+                        table: table.into(),
+                        version: i,
+                    },
+                    Target::HeapPage {
+                        table: table.into(),
+                    },
+                    Target::Relation {
+                        table: table.into(),
+                    },
+                ];
+                self.ssi.conflict_in(me, &targets)?;
+            }
+            self.assign_pg_xid(me);
             let tab = self.tables.get_mut(table).expect("exists");
             match a {
                 RowAction::Lock(m) => {
@@ -817,6 +972,198 @@ impl Store {
         }
     }
 
+    /// Starts a scan of `tab` by `me`. SERIALIZABLE (SSI): takes the SIREAD lock of the access
+    /// path PostgreSQL would use (relation for a sequential scan, index page for an index
+    /// scan; see [`access_path`]) and returns that path; a sequential scan examines the
+    /// whole page first, as PostgreSQL's page-at-a-time scan does. 2PL: takes a predicate
+    /// lock on the WHERE clause and waits for any transaction in progress that wrote a
+    /// version matching it (its exclusive lock).
+    fn begin_scan(
+        &mut self,
+        me: Xid,
+        tab: &Table,
+        filter: Option<&Expr>,
+        order_by: &[super::ast::OrderBy],
+        cid: u32,
+        snap: u64,
+    ) -> Result<Option<AccessPath>, Stop> {
+        if self.txns[&me].level == IsolationLevel::Serializable2pl {
+            let lock = (me, tab.name.clone(), filter.cloned());
+            if !self.predicate_locks.contains(&lock) {
+                self.predicate_locks.push(lock);
+            }
+            for v in &tab.versions {
+                if v.xmin != me
+                    && self.status(v.xmin) == TxnStatus::InProgress
+                    && matches(tab, filter, &v.values)?
+                {
+                    return Err(Stop::Blocked(v.xmin));
+                }
+            }
+        }
+        if !self.ssi.tracked(me) {
+            return Ok(None);
+        }
+        let pk = tab.columns.iter().find(|c| c.primary_key);
+        let path = access_path(pk.map(|c| c.name.as_str()), filter, order_by);
+        match path {
+            AccessPath::SeqScan => {
+                self.ssi.lock_relation(me, &tab.name);
+                for i in 0..tab.versions.len() {
+                    self.examine(me, &tab.name, i, cid, snap, Some(&AccessPath::SeqScan))?;
+                }
+                // Examined already, and the relation lock covers every tuple: the per-row
+                // pass has nothing left to do.
+                Ok(None)
+            }
+            AccessPath::IndexScan(_) => {
+                self.ssi.lock_index(me, &tab.name);
+                Ok(Some(path))
+            }
+        }
+    }
+
+    /// SSI: a scan examines version `i` (PostgreSQL's HeapCheckForSerializableConflictOut
+    /// and PredicateLockTID): a doomed transaction fails here; a version written by a
+    /// concurrent serializable transaction (created and invisible, or visible and deleted /
+    /// replaced) is an rw-conflict out to that writer; an index scan SIREAD-locks the tuple it
+    /// returns. An index scan only reaches versions whose key satisfies its condition, and
+    /// stops in each update chain at the first visible version.
+    fn examine(
+        &mut self,
+        me: Xid,
+        table: &str,
+        i: usize,
+        cid: u32,
+        snap: u64,
+        path: Option<&AccessPath>,
+    ) -> Result<(), DbError> {
+        let Some(path) = path else {
+            return Ok(());
+        };
+        let tab = &self.tables[table];
+        let v = &tab.versions[i];
+        if let AccessPath::IndexScan(cond) = path {
+            if !matches(tab, cond.as_ref(), &v.values).unwrap_or(false) {
+                return Ok(());
+            }
+            let mut j = i;
+            while let Some(prev) = tab.versions.iter().position(|w| w.updated_to == Some(j)) {
+                if self.visible(&tab.versions[prev], me, cid, snap, false) {
+                    return Ok(());
+                }
+                j = prev;
+            }
+        }
+        self.ssi.check_doomed(me)?;
+        if self.status(v.xmin) == TxnStatus::Aborted {
+            return Ok(());
+        }
+        let vis = self.visible(v, me, cid, snap, false);
+        let writer = if vis {
+            v.xmax
+                .filter(|x| *x != me && self.status(*x) != TxnStatus::Aborted)
+        } else if v.xmin != me {
+            Some(v.xmin)
+        } else {
+            None
+        };
+        let lock = vis && v.xmin != me;
+        if let Some(w) = writer {
+            if !self.committed_in(w, snap) {
+                self.ssi.conflict_out(me, w)?;
+            }
+        }
+        if lock && matches!(path, AccessPath::IndexScan(_)) {
+            self.ssi.lock_tuple(me, table, i);
+        }
+        Ok(())
+    }
+
+    /// 2PL: another transaction in progress holds a predicate lock that a row with values
+    /// `old` (and, for an update, `new`) satisfies: the write must wait for it.
+    fn predicate_lock_conflict(
+        &self,
+        table: &str,
+        me: Xid,
+        old: &[Value],
+        new: Option<&[Value]>,
+    ) -> Option<Xid> {
+        let tab = self.tables.get(table)?;
+        self.predicate_locks
+            .iter()
+            .filter(|(x, t, _)| *x != me && t == table && self.status(*x) == TxnStatus::InProgress)
+            .find(|(_, _, f)| {
+                matches(tab, f.as_ref(), old).unwrap_or(true)
+                    || new.is_some_and(|n| matches(tab, f.as_ref(), n).unwrap_or(true))
+            })
+            .map(|(x, ..)| *x)
+    }
+
+    /// The newest version of the row whose version `i` a scan found, following the update
+    /// chain through committed and own versions (what EvalPlanQual reads).
+    fn newest(&self, table: &str, mut i: usize) -> usize {
+        let tab = &self.tables[table];
+        while let Some(n) = tab.versions[i].updated_to {
+            if self.status(tab.versions[n].xmin) == TxnStatus::Aborted {
+                break;
+            }
+            i = n;
+        }
+        i
+    }
+
+    /// When a write moved from version `i` (found by the scan) to a newer version `j`
+    /// (EvalPlanQual, after waiting), the statement read `j`: record that instead.
+    fn saw_newer(
+        &self,
+        table: &str,
+        seen: &mut [(usize, bool)],
+        i: usize,
+        j: usize,
+        filter: Option<&Expr>,
+    ) {
+        if i == j {
+            return;
+        }
+        let tab = &self.tables[table];
+        if let Some(e) = seen.iter_mut().find(|e| e.0 == i) {
+            *e = (
+                j,
+                matches(tab, filter, &tab.versions[j].values).unwrap_or(false),
+            );
+        }
+    }
+
+    /// Records what a scan saw (replacing the record of an earlier, blocked attempt).
+    fn record_scan(
+        &mut self,
+        me: Xid,
+        table: &str,
+        filter: Option<&Expr>,
+        snapshot: u64,
+        cid: u32,
+        seen: Vec<(usize, bool)>,
+    ) {
+        let scan = Scan {
+            xid: me,
+            statement: self.statement,
+            table: table.into(),
+            predicate: filter.map(|f| f.to_string()),
+            snapshot,
+            cid,
+            seen,
+            filter: filter.cloned(),
+        };
+        if let Some(last) = self.scans.last_mut() {
+            if last.xid == me && last.statement == scan.statement && last.table == table {
+                *last = scan;
+                return;
+            }
+        }
+        self.scans.push(scan);
+    }
+
     /// Another live version with the same primary key value, judged like PostgreSQL's
     /// unique index check (not by snapshot): wait for its creator or deleter in progress.
     fn key_conflict(&self, table: &str, pk: usize, key: &Value, me: Xid) -> Option<KeyConflict> {
@@ -845,6 +1192,119 @@ impl Store {
         None
     }
 
+    /// The run so far as Adya's theory sees it (see [`History`]): every transaction with its
+    /// outcome, every row (by table and primary key) with its versions in order — a DELETE
+    /// installs a dead version — and every scan with the version it saw of every row.
+    pub fn history(&self) -> History {
+        let mut h = History::default();
+        // (table, store version index) → (object, position in its version list)
+        let mut place: BTreeMap<(String, usize), (usize, usize)> = BTreeMap::new();
+        // (table, object) → dead versions' positions, for reads that saw a row as deleted
+        let mut objects_of: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for (name, tab) in &self.tables {
+            let pk = tab.columns.iter().position(|c| c.primary_key);
+            let mut by_key: BTreeMap<Value, usize> = BTreeMap::new();
+            for (i, v) in tab.versions.iter().enumerate() {
+                let key = match pk {
+                    Some(k) => v.values[k].clone(),
+                    None => Value::Int(i as i64),
+                };
+                let obj = *by_key.entry(key.clone()).or_insert_with(|| {
+                    h.objects.push(ObjectInfo {
+                        table: name.clone(),
+                        key,
+                        versions: vec![VersionInfo {
+                            writer: None,
+                            values: None,
+                        }],
+                    });
+                    objects_of
+                        .entry(name.clone())
+                        .or_default()
+                        .push(h.objects.len() - 1);
+                    h.objects.len() - 1
+                });
+                let o = &mut h.objects[obj];
+                o.versions.push(VersionInfo {
+                    writer: Some(v.xmin),
+                    values: Some(v.values.clone()),
+                });
+                place.insert((name.clone(), i), (obj, o.versions.len() - 1));
+                if let (Some(d), None) = (v.xmax, v.updated_to) {
+                    o.versions.push(VersionInfo {
+                        writer: Some(d),
+                        values: None,
+                    });
+                }
+            }
+        }
+        for t in self.txns.values() {
+            h.txns.push(TxnInfo {
+                xid: t.xid,
+                session: t.session.clone(),
+                level: t.level,
+                outcome: match (t.status, t.commit_seq) {
+                    (TxnStatus::Committed, Some(order)) => TxnOutcome::Committed { order },
+                    (TxnStatus::InProgress, _) => TxnOutcome::Running,
+                    _ => TxnOutcome::Aborted,
+                },
+            });
+        }
+        for scan in &self.scans {
+            let Some(tab) = self.tables.get(&scan.table) else {
+                continue;
+            };
+            let objs = objects_of.get(&scan.table).cloned().unwrap_or_default();
+            let sees = |w: Option<Xid>| {
+                w.is_some_and(|w| w == scan.xid || self.committed_in(w, scan.snapshot))
+            };
+            let mut observed = Vec::new();
+            let mut version_matches = Vec::new();
+            for &obj in &objs {
+                let o = &h.objects[obj];
+                let seen = scan.seen.iter().find_map(|(i, m)| {
+                    place
+                        .get(&(scan.table.clone(), *i))
+                        .filter(|(ob, _)| *ob == obj)
+                        .map(|(_, pos)| (*pos, *m))
+                });
+                let (version, matched) = seen.unwrap_or_else(|| {
+                    // Not visible: the latest version whose writer the read sees, if dead.
+                    let dead = o
+                        .versions
+                        .iter()
+                        .rposition(|v| sees(v.writer))
+                        .filter(|p| o.versions[*p].values.is_none());
+                    (dead.unwrap_or(0), false)
+                });
+                observed.push(Observed {
+                    object: obj,
+                    version,
+                    matched,
+                });
+                version_matches.push(
+                    o.versions
+                        .iter()
+                        .map(|v| {
+                            v.values.as_ref().is_some_and(|vals| {
+                                matches(tab, scan.filter.as_ref(), vals).unwrap_or(false)
+                            })
+                        })
+                        .collect(),
+                );
+            }
+            h.reads.push(ReadInfo {
+                xid: scan.xid,
+                statement: scan.statement,
+                table: scan.table.clone(),
+                predicate: scan.predicate.clone(),
+                observed,
+                version_matches,
+            });
+        }
+        h
+    }
+
     /// The committed contents of a table, newest versions of live rows, ordered by primary
     /// key (or scan order without one).
     pub fn committed_rows(&self, table: &str) -> Vec<Vec<Value>> {
@@ -867,15 +1327,6 @@ impl Store {
 enum KeyConflict {
     Wait(Xid),
     Exists,
-}
-
-fn check_level(level: IsolationLevel) -> Result<(), DbError> {
-    match level {
-        IsolationLevel::Serializable | IsolationLevel::Serializable2pl => {
-            Err(DbError::unsupported_level(level))
-        }
-        _ => Ok(()),
-    }
 }
 
 fn no_column(c: &str) -> DbError {
