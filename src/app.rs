@@ -1,6 +1,7 @@
 //! The app shell: routes, the home page, the not-found page, and the visible error shown
 //! if the WebAssembly ever panics.
 
+use crate::isolation::IsolationPage;
 use crate::lesson_page::{lessons, FreeLab, LessonPage};
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes, A};
@@ -45,6 +46,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/") view=Home />
                 <Route path=path!("/lesson/:id") view=LessonPage />
                 <Route path=path!("/lab/:preset") view=FreeLab />
+                <Route path=path!("/isolation/:preset") view=IsolationPage />
             </Routes>
         </Router>
     }
@@ -81,6 +83,18 @@ fn Home() -> impl IntoView {
                         <li class="lesson-card">
                             <h3><A href=format!("/lab/{}", p.id)>{p.title}</A></h3>
                             <p>{p.summary}</p>
+                        </li>
+                    }).collect_view()}
+                </ul>
+            </section>
+            <section aria-labelledby="iso-h">
+                <h2 id="iso-h">"Isolation levels lab"</h2>
+                <p class="hint">"Step two or three sessions' SQL through a store that behaves like PostgreSQL 15, one line at a time, at any isolation level — and watch row versions, snapshots, locks and the dependency graph."</p>
+                <ul class="lesson-list">
+                    {distlab_sim::models::txn::presets::PRESETS.iter().map(|p| view! {
+                        <li class="lesson-card">
+                            <h3><A href=format!("/isolation/{}?level=rc&line=0", p.id)>{p.title}</A></h3>
+                            <p class="meta">{p.phenomenon}</p>
                         </li>
                     }).collect_view()}
                 </ul>

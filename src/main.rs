@@ -3,6 +3,7 @@
 
 mod app;
 mod diagram;
+mod isolation;
 mod lab;
 mod lesson_page;
 mod panels;

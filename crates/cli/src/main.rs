@@ -69,7 +69,8 @@ enum SqlCommand {
         /// The script file.
         script: PathBuf,
         /// The level sessions start at (their BEGIN / SET TRANSACTION may change it):
-        /// read-uncommitted, read-committed (default), repeatable-read, serializable.
+        /// read-uncommitted, read-committed (default), repeatable-read, serializable (SSI),
+        /// serializable-2pl (strict two-phase locking; not in PostgreSQL).
         #[arg(long)]
         level: Option<String>,
         /// Print one JSON object: `statements` and `tables`.

@@ -515,7 +515,10 @@ pub fn fuzz(o: FuzzOptions<'_>) -> Result<u8, Failure> {
     let rate =
         |l: &IsolationLevel| 100.0 * *agreed.get(l).unwrap_or(&0) as f64 / count.max(1) as f64;
     let pass = levels.iter().all(|l| rate(l) >= min_agreement);
-    let level_arg = |l: IsolationLevel| l.to_string().replace(' ', "-");
+    let level_arg = |l: IsolationLevel| match l {
+        IsolationLevel::Serializable2pl => "serializable-2pl".to_string(),
+        _ => l.to_string().replace(' ', "-"),
+    };
     if as_json {
         let v = serde_json::json!({
             "seed": seed,

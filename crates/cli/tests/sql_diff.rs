@@ -109,7 +109,10 @@ fn presets_agree_with_postgresql_at_every_level() {
             agreed += 1;
         }
     }
-    eprintln!("presets: {agreed} of {} preset runs agree with PostgreSQL", PRESETS.len() * 3);
+    eprintln!(
+        "presets: {agreed} of {} preset runs agree with PostgreSQL",
+        PRESETS.len() * 3
+    );
 }
 
 #[test]
@@ -118,7 +121,16 @@ fn generated_interleavings_agree_with_postgresql() {
     // 99% must agree statement by statement (docs/SQL-SCRIPTS.md explains what may not).
     let Some(url) = url() else { return };
     let out = Command::new(env!("CARGO_BIN_EXE_distlab"))
-        .args(["sql", "fuzz", "--postgres", &url, "--seed", "1", "--count", "1000"])
+        .args([
+            "sql",
+            "fuzz",
+            "--postgres",
+            &url,
+            "--seed",
+            "1",
+            "--count",
+            "1000",
+        ])
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout).to_string();
@@ -126,7 +138,8 @@ fn generated_interleavings_agree_with_postgresql() {
     assert_eq!(out.status.code(), Some(0), "{text}");
     for level in ["read committed", "repeatable read", "serializable"] {
         assert!(
-            text.lines().any(|l| l.starts_with(level) && l.contains("of 1000 generated scripts agree")),
+            text.lines()
+                .any(|l| l.starts_with(level) && l.contains("of 1000 generated scripts agree")),
             "no rate for {level}:\n{text}"
         );
     }

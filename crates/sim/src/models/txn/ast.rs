@@ -238,6 +238,12 @@ pub enum Statement {
         table: String,
         filter: Option<Expr>,
     },
+    /// A line that did not parse (kept by [`super::script::parse_script_lenient`] so the
+    /// session sees the error, as psql would): running it fails with SQLSTATE 42601 and
+    /// `message`, aborting an open transaction block.
+    Invalid {
+        message: String,
+    },
 }
 
 impl Statement {

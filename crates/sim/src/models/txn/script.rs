@@ -84,6 +84,18 @@ const EXPECTED: &str = "expected `session: statement;` (e.g. `T1: begin;`) or `s
 
 /// Parses a script (see the module documentation for the format).
 pub fn parse_script(text: &str) -> Result<Script, ScriptError> {
+    parse(text, false)
+}
+
+/// Like [`parse_script`], but a session line whose SQL does not parse is kept as
+/// [`Statement::Invalid`] (its session gets the error when the line runs, as in psql), so
+/// one typo does not lose the rest of the script. Errors: a malformed line prefix, or bad
+/// SQL in a `setup:` line.
+pub fn parse_script_lenient(text: &str) -> Result<Script, ScriptError> {
+    parse(text, true)
+}
+
+fn parse(text: &str, lenient: bool) -> Result<Script, ScriptError> {
     let mut script = Script {
         setup: Vec::new(),
         steps: Vec::new(),
@@ -121,10 +133,18 @@ pub fn parse_script(text: &str) -> Result<Script, ScriptError> {
                 format!("expected a statement after `{name}:`"),
             ));
         }
-        let statement = parse_statement(sql).map_err(|e| {
+        let statement = match parse_statement(sql) {
+            Ok(s) => s,
+            Err(e) if lenient && !name.eq_ignore_ascii_case("setup") => Statement::Invalid {
+                message: format!(
+                    "line {line}, column {}: {}",
+                    column_of(sql_start) + e.column - 1,
+                    e.message
+                ),
+            },
             // The statement is on one line, so the SQL error's column is relative to it.
-            error(column_of(sql_start) + e.column - 1, e.message)
-        })?;
+            Err(e) => return Err(error(column_of(sql_start) + e.column - 1, e.message)),
+        };
         let is_setup = name.eq_ignore_ascii_case("setup");
         if is_setup && !script.steps.is_empty() {
             return Err(error(

@@ -1,6 +1,6 @@
 //! The MVCC store: tables of row versions, transactions, snapshots and row locks, executing
-//! [`Statement`]s for sessions the way PostgreSQL 15 does at READ COMMITTED and REPEATABLE
-//! READ (PostgreSQL docs 13.2.1, 13.2.2, 13.3.2), plus a textbook READ UNCOMMITTED that
+//! [`Statement`]s for sessions the way PostgreSQL 15 does at READ COMMITTED, REPEATABLE
+//! READ and SERIALIZABLE (PostgreSQL docs 13.2.1–13.2.3, 13.3.2), plus a textbook READ UNCOMMITTED that
 //! really reads uncommitted data (PostgreSQL maps that level to READ COMMITTED).
 //!
 //! - **Row versions** carry `xmin` (creating transaction) and `xmax` (deleting / updating
@@ -28,8 +28,11 @@
 //!   PostgreSQL fails the transaction that closed the cycle instead (the first waiter's one
 //!   check found no cycle yet). The differential tests against PostgreSQL should pin this.
 //!
-//! SERIALIZABLE (SSI) and the 2PL level are not implemented yet: they run as REPEATABLE READ
-//! and [`Store::execute`] reports [`DbError::unsupported_level`] for them.
+//! - **SERIALIZABLE** is PostgreSQL's SSI: REPEATABLE READ plus the SIREAD locks and
+//!   rw-conflict checks of [`super::ssi`] (docs 13.2.3).
+//! - **Serializable (2PL)**, not in PostgreSQL, is strict two-phase locking: reads share-lock
+//!   the rows they return and predicate-lock their WHERE clause until the end of the
+//!   transaction, always reading the latest committed state; writers wait for those locks.
 
 use super::ast::{
     BinaryOp, Column, ColumnType, Expr, IsolationLevel, Projection, RowLockMode, Statement,
@@ -385,6 +388,7 @@ impl Store {
             });
         }
         match stmt {
+            Statement::Invalid { message } => self.fail(session, DbError::new("42601", message)),
             Statement::Begin { level } => {
                 if session.in_block {
                     // PostgreSQL: a WARNING, and the block goes on.
@@ -762,6 +766,7 @@ impl Store {
                 })
             }
             Statement::Begin { .. }
+            | Statement::Invalid { .. }
             | Statement::SetTransaction { .. }
             | Statement::Commit
             | Statement::Rollback => {
