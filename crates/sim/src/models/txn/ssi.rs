@@ -26,7 +26,7 @@
 use super::ast::{BinaryOp, Expr, OrderBy, UnaryOp};
 use super::store::{DbError, Xid};
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 /// `max_pred_locks_per_page`: tuple locks on one page before promotion (PostgreSQL default).
 pub const MAX_PRED_LOCKS_PER_PAGE: usize = 2;
@@ -94,10 +94,12 @@ impl Sxact {
 pub struct Ssi {
     /// Serializable transactions that took a snapshot and did not roll back.
     pub sxacts: BTreeMap<Xid, Sxact>,
-    /// rw-conflicts as (reader, writer).
-    pub conflicts: BTreeSet<(Xid, Xid)>,
+    /// rw-conflicts as (reader, writer), in the order they were flagged (PostgreSQL walks
+    /// its conflict lists in that order, which decides which pivot the COMMIT check dooms).
+    pub conflicts: Vec<(Xid, Xid)>,
     /// SIREAD locks and their holders.
-    pub locks: BTreeMap<Target, BTreeSet<Xid>>,
+    /// Holders in the order they took the lock (the order conflicts are flagged in).
+    pub locks: BTreeMap<Target, Vec<Xid>>,
     last_seq: u64,
 }
 
@@ -148,12 +150,15 @@ impl Ssi {
     }
 
     fn add_lock(&mut self, xid: Xid, t: Target) {
-        self.locks.entry(t).or_default().insert(xid);
+        let h = self.locks.entry(t).or_default();
+        if !h.contains(&xid) {
+            h.push(xid);
+        }
     }
 
     fn drop_lock(&mut self, xid: Xid, t: &Target) {
         if let Some(h) = self.locks.get_mut(t) {
-            h.remove(&xid);
+            h.retain(|x| *x != xid);
             if h.is_empty() {
                 self.locks.remove(t);
             }
@@ -278,7 +283,7 @@ impl Ssi {
             let holders: Vec<Xid> = self
                 .locks
                 .get(t)
-                .map(|h| h.iter().copied().collect())
+                .map(|h| h.to_vec())
                 .unwrap_or_default();
             for h in holders {
                 if h == writer {
@@ -343,7 +348,7 @@ impl Ssi {
             }
             self.sxacts.get_mut(&writer).expect("exists").doomed = true;
         }
-        self.conflicts.insert((reader, writer));
+        self.conflicts.push((reader, writer));
         Ok(())
     }
 
@@ -424,7 +429,7 @@ impl Ssi {
             }
         }
         for c in release {
-            self.conflicts.remove(&c);
+            self.conflicts.retain(|x| *x != c);
         }
         let s = self.sxacts.get_mut(&xid).expect("exists");
         s.conflict_out_to_committed = flag;
@@ -438,7 +443,7 @@ impl Ssi {
         }
         self.conflicts.retain(|(r, w)| *r != xid && *w != xid);
         for h in self.locks.values_mut() {
-            h.remove(&xid);
+            h.retain(|x| *x != xid);
         }
         self.locks.retain(|_, h| !h.is_empty());
     }

@@ -605,10 +605,19 @@ impl Store {
                         match self.key_conflict(&table, pk, &values[pk], me) {
                             Some(KeyConflict::Wait(x)) => return Err(Stop::Blocked(x)),
                             Some(KeyConflict::Exists) => {
+                                // PostgreSQL's _bt_check_unique checks SSI conflicts on
+                                // the index page before reporting the violation, so a
+                                // dangerous structure wins over 23505 (40001).
+                                self.ssi.conflict_in(
+                                    me,
+                                    &[Target::IndexPage {
+                                        table: table.clone(),
+                                    }],
+                                )?;
                                 return Err(Stop::Error(DbError::new(
                                     "23505",
                                     format!("duplicate key value violates unique constraint \"{table}_pkey\""),
-                                )))
+                                )));
                             }
                             None => {}
                         }
