@@ -280,11 +280,7 @@ impl Ssi {
             s.did_write = true;
         }
         for t in targets {
-            let holders: Vec<Xid> = self
-                .locks
-                .get(t)
-                .map(|h| h.to_vec())
-                .unwrap_or_default();
+            let holders: Vec<Xid> = self.locks.get(t).map(|h| h.to_vec()).unwrap_or_default();
             for h in holders {
                 if h == writer {
                     continue;
