@@ -65,6 +65,20 @@ pub struct Version {
     pub values: Vec<Value>,
 }
 
+impl Version {
+    /// A new version written by `xmin` at command `cmin`, not yet replaced or deleted.
+    fn created(xmin: Xid, cmin: u32, values: Vec<Value>) -> Self {
+        Version {
+            xmin,
+            cmin,
+            xmax: None,
+            cmax: 0,
+            updated_to: None,
+            values,
+        }
+    }
+}
+
 /// A table: its columns and every version of every row, in creation order (which is also
 /// PostgreSQL's heap order for a small table without VACUUM, and so the order of a scan).
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -629,14 +643,7 @@ impl Store {
                         )?;
                     }
                     let tab_mut = self.tables.get_mut(&table).expect("checked");
-                    tab_mut.versions.push(Version {
-                        xmin: me,
-                        cmin: cid,
-                        xmax: None,
-                        cmax: 0,
-                        updated_to: None,
-                        values,
-                    });
+                    tab_mut.versions.push(Version::created(me, cid, values));
                     p.inserted += 1;
                 }
                 Ok(Outcome::Affected {
@@ -693,7 +700,7 @@ impl Store {
                                 }
                                 Ok(Step::Skip) => {
                                     let j = self.newest(&table, i);
-                                    self.saw_newer(&table, &mut seen, i, j, filter.as_ref());
+                                    self.saw_newer(&table, &mut seen, i, j, filter.as_ref())
                                 }
                                 Ok(Step::Block(x)) => return Err(Stop::Blocked(x)),
                                 Err(e) => return Err(e.into()),
@@ -972,14 +979,7 @@ impl Store {
                     tab.versions[i].xmax = Some(me);
                     tab.versions[i].cmax = cid;
                     tab.versions[i].updated_to = Some(n);
-                    tab.versions.push(Version {
-                        xmin: me,
-                        cmin: cid,
-                        xmax: None,
-                        cmax: 0,
-                        updated_to: None,
-                        values,
-                    });
+                    tab.versions.push(Version::created(me, cid, values));
                 }
             }
             return Ok(Step::Done(i));
