@@ -9,6 +9,7 @@
 
 use distlab_sim::models::txn::ast::{IsolationLevel, Value};
 use distlab_sim::models::txn::dsg::{analyze, Analysis, DepKind, Edge};
+use distlab_sim::models::txn::history::History;
 use distlab_sim::models::txn::presets::{preset, Preset, PRESETS};
 use distlab_sim::models::txn::run::{run_script, RunResult, StatementResult};
 use distlab_sim::models::txn::script::{parse_script_lenient, Script};
@@ -58,6 +59,8 @@ struct State {
     script: Script,
     /// The run of the prefix (statements of the first `line` lines).
     run: RunResult,
+    /// The run's Adya history (computed once; the graph's edge descriptions read it).
+    history: History,
     analysis: Analysis,
     line: usize,
 }
@@ -66,10 +69,12 @@ fn compute(script: &Script, level: IsolationLevel, line: usize) -> Result<State,
     let mut prefix = script.clone();
     prefix.steps.truncate(line);
     let run = run_script(&prefix, level)?;
-    let analysis = analyze(&run.store.history());
+    let history = run.store.history();
+    let analysis = analyze(&history);
     Ok(State {
         script: script.clone(),
         run,
+        history,
         analysis,
         line,
     })
@@ -607,7 +612,7 @@ fn Locks(state: State) -> impl IntoView {
 #[component]
 fn DependencyGraph(state: State) -> impl IntoView {
     let a = &state.analysis;
-    let h = state.run.store.history();
+    let h = &state.history;
     let store = &state.run.store;
     let nodes: Vec<Xid> = a
         .dsg
@@ -661,7 +666,7 @@ fn DependencyGraph(state: State) -> impl IntoView {
                 <g class=class data-kind=kind>
                     <line x1=sx y1=sy x2=ex y2=ey marker-end="url(#dep-arrow)" />
                     <text x=(sx + ex) / 2.0 + ox y=(sy + ey) / 2.0 + oy>{label}</text>
-                    <title>{distlab_sim::models::txn::dsg::describe_edge(&h, e)}</title>
+                    <title>{distlab_sim::models::txn::dsg::describe_edge(h, e)}</title>
                 </g>
             }
         })
