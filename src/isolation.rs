@@ -107,37 +107,88 @@ fn IsolationLab(preset: Preset) -> impl IntoView {
     let query = use_query_map();
     let navigate = use_navigate();
     let text = RwSignal::new(preset.script.to_string());
-    let draft = RwSignal::new(preset.script.to_string());
-    let edited = RwSignal::new(false);
-    let parsed = Memo::new(move |_| text.with(|t| parse_script_lenient(t)));
-    let total = Memo::new(move |_| parsed.with(|p| p.as_ref().map_or(0, |s| s.steps.len())));
-    let level = Memo::new(move |_| {
+    let level = Signal::derive(move || {
         query
             .read()
             .get("level")
             .and_then(|k| level_of(&k))
             .unwrap_or(IsolationLevel::ReadCommitted)
     });
-    let compare = Memo::new(move |_| query.read().get("compare").and_then(|k| level_of(&k)));
-    let line = Memo::new(move |_| {
-        let n = total.get();
+    let compare = Signal::derive(move || query.read().get("compare").and_then(|k| level_of(&k)));
+    let line = Signal::derive(move || {
         query
             .read()
             .get("line")
             .and_then(|l| l.parse::<usize>().ok())
-            .map_or(n, |l| l.min(n))
     });
     let id = preset.id;
-    let go = move |level: IsolationLevel, compare: Option<IsolationLevel>, line: usize| {
-        let mut url = format!("/isolation/{id}?level={}&line={line}", level_key(level));
-        if let Some(c) = compare {
-            url.push_str(&format!("&compare={}", level_key(c)));
+    let set = Callback::new(
+        move |(level, compare, line): (IsolationLevel, Option<IsolationLevel>, usize)| {
+            let mut url = format!("/isolation/{id}?level={}&line={line}", level_key(level));
+            if let Some(c) = compare {
+                url.push_str(&format!("&compare={}", level_key(c)));
+            }
+            navigate(&url, Default::default());
+        },
+    );
+    let scenario_select = move || {
+        view! {
+            <label class="mode">"Scenario "
+                <select aria-label="Scenario" on:change=move |e| {
+                    let v = event_target_value(&e);
+                    let url = format!("/isolation/{v}?level={}&line=0", level_key(level.get_untracked()));
+                    use_navigate()(&url, Default::default());
+                }>
+                    {PRESETS.iter().map(|p| view! { <option value=p.id selected=p.id == id>{p.title}</option> }).collect_view()}
+                </select>
+            </label>
         }
-        navigate(&url, Default::default());
     };
-    let go = StoredValue::new(go);
-    let set_line =
-        move |l: usize| go.with_value(|g| g(level.get_untracked(), compare.get_untracked(), l));
+    view! {
+        <div class="iso">
+            <header class="free-head">
+                <p class="crumbs"><A href="/">"Distlab"</A>" / isolation levels / "{preset.title}</p>
+                <h1 class="iso-title">{preset.title}<span class="summary">{preset.phenomenon}</span></h1>
+                <p class="hint">{preset.summary}</p>
+            </header>
+            <Workbench text=text original=Signal::stored(preset.script.to_string())
+                level=level compare=compare line=line set=set bar_extra=scenario_select />
+        </div>
+    }
+}
+
+/// The isolation lab without its page: the step controls, the level switch and side by
+/// side, each level's run at the current line, and the script editor. Used by the lab page
+/// (state in the URL) and by isolation lessons (state in the lesson).
+///
+/// `text` is the script being run; `original` what "Restore" brings back; `line` the number
+/// of session lines submitted (`None`: all of them; clamped to the script); `set` is called
+/// with a new level, comparison level and line.
+#[component]
+pub fn Workbench(
+    text: RwSignal<String>,
+    #[prop(into)] original: Signal<String>,
+    #[prop(into)] level: Signal<IsolationLevel>,
+    #[prop(into)] compare: Signal<Option<IsolationLevel>>,
+    #[prop(into)] line: Signal<Option<usize>>,
+    set: Callback<(IsolationLevel, Option<IsolationLevel>, usize)>,
+    #[prop(optional, into)] bar_extra: ViewFn,
+    #[prop(optional, into)] banner: ViewFn,
+    /// Open the script editor (e.g. for a challenge).
+    #[prop(optional, into)]
+    editor_open: Signal<bool>,
+) -> impl IntoView {
+    let draft = RwSignal::new(text.get_untracked());
+    // The editor follows the script whenever it is replaced from outside (a lesson step).
+    Effect::new(move |_| draft.set(text.get()));
+    let edited = RwSignal::new(false);
+    let parsed = Memo::new(move |_| text.with(|t| parse_script_lenient(t)));
+    let total = Memo::new(move |_| parsed.with(|p| p.as_ref().map_or(0, |s| s.steps.len())));
+    let line = Memo::new(move |_| {
+        let n = total.get();
+        line.get().map_or(n, |l| l.min(n))
+    });
+    let set_line = move |l: usize| set.run((level.get_untracked(), compare.get_untracked(), l));
     let step = move |d: i64| {
         let n = total.get_untracked() as i64;
         let l = (line.get_untracked() as i64 + d).clamp(0, n) as usize;
@@ -149,7 +200,7 @@ fn IsolationLab(preset: Preset) -> impl IntoView {
             .target()
             .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok())
             .is_some_and(|el| matches!(el.tag_name().as_str(), "TEXTAREA" | "INPUT" | "SELECT"));
-        if typing {
+        if typing || e.ctrl_key() || e.meta_key() || e.alt_key() {
             return;
         }
         match e.key().as_str() {
@@ -174,94 +225,80 @@ fn IsolationLab(preset: Preset) -> impl IntoView {
     };
 
     view! {
-        <div class="iso">
-            <header class="free-head">
-                <p class="crumbs"><A href="/">"Distlab"</A>" / isolation levels / "{preset.title}</p>
-                <h1 class="iso-title">{preset.title}<span class="summary">{preset.phenomenon}</span></h1>
-                <p class="hint">{preset.summary}</p>
-            </header>
-            <div class="iso-bar">
-                <nav class="transport" aria-label="Steps">
-                    <button on:click=move |_| set_line(0) aria-label="Go to start" disabled=move || line.get() == 0>"« Start"</button>
-                    <button on:click=move |_| step(-1) aria-label="Step back" disabled=move || line.get() == 0>"◀ Back"</button>
-                    <button class="primary" on:click=move |_| step(1) aria-label="Step forward" disabled=move || { line.get() >= total.get() }>"Next statement ▶"</button>
-                    <button on:click=move |_| set_line(total.get_untracked()) aria-label="Go to end" disabled=move || { line.get() >= total.get() }>"End »"</button>
-                    <span class="line-count" aria-live="polite">{move || format!("{} of {} statements submitted", line.get(), total.get())}</span>
-                </nav>
-                <label class="mode">"Scenario "
-                    <select aria-label="Scenario" on:change=move |e| {
-                        let v = event_target_value(&e);
-                        let url = format!("/isolation/{v}?level={}&line=0", level_key(level.get_untracked()));
-                        use_navigate()(&url, Default::default());
-                    }>
-                        {PRESETS.iter().map(|p| view! { <option value=p.id selected=p.id == id>{p.title}</option> }).collect_view()}
-                    </select>
-                </label>
-            </div>
-            <fieldset class="levels">
-                <legend>"Isolation level"</legend>
-                {LEVELS.iter().map(|(k, l, label)| {
-                    let l = *l;
-                    view! {
-                        <label class="level-choice">
-                            <input type="radio" name="level" value=*k
-                                prop:checked=move || level.get() == l
-                                on:change=move |_| go.with_value(|g| g(l, compare.get_untracked(), line.get_untracked())) />
-                            {*label}
-                        </label>
-                    }
-                }).collect_view()}
-                <label class="mode compare">"Side by side with "
-                    <select aria-label="Compare with" on:change=move |e| {
-                        let v = event_target_value(&e);
-                        go.with_value(|g| g(level.get_untracked(), level_of(&v), line.get_untracked()));
-                    }>
-                        <option value="" selected=move || compare.get().is_none()>"—"</option>
-                        {LEVELS.iter().map(|(k, l, label)| {
-                            let l = *l;
-                            view! { <option value=*k selected=move || compare.get() == Some(l)>{*label}</option> }
-                        }).collect_view()}
-                    </select>
-                </label>
-                <p class="level-note">{move || level_note(level.get())}</p>
-            </fieldset>
-            {move || {
-                let left = state_at(level.get());
-                match compare.get() {
-                    None => view! { <RunView state=left level=level.get() full=true /> }.into_any(),
-                    Some(c) => {
-                        let right = state_at(c);
-                        view! {
-                            <div class="side-by-side">
-                                <RunView state=left level=level.get() full=false />
-                                <RunView state=right level=c full=false />
-                            </div>
-                        }.into_any()
-                    }
-                }
-            }}
-            <details class="panel editor" prop:open=move || edited.get()>
-                <summary>"Edit the script"</summary>
-                <p class="hint">"One statement per line: "<code>"setup: …;"</code>" lines first, then "<code>"T1: …;"</code>", "<code>"T2: …;"</code>" in the order they are submitted. Sessions that BEGIN without a level use the level chosen above. A line with bad SQL fails in its session, as in psql."</p>
-                <textarea aria-label="Script" rows="14" spellcheck="false"
-                    prop:value=move || draft.get()
-                    on:input=move |e| draft.set(event_target_value(&e))></textarea>
-                <div class="form-row">
-                    <button class="primary" on:click=move |_| {
-                        edited.set(true);
-                        text.set(draft.get_untracked());
-                        set_line(0);
-                    }>"Run this script"</button>
-                    <button on:click=move |_| {
-                        draft.set(preset.script.to_string());
-                        text.set(preset.script.to_string());
-                    }>"Restore the scenario"</button>
-                </div>
-                {move || parsed.with(|p| p.as_ref().err().map(|e| view! {
-                    <p class="notice" role="alert">{format!("Line {}, column {}: {}. The rest of the script is kept; fix the line and run again.", e.line, e.column, e.message)}</p>
-                }))}
-            </details>
+        <div class="iso-bar">
+            <nav class="transport" aria-label="Steps">
+                <button on:click=move |_| set_line(0) aria-label="Go to start" disabled=move || line.get() == 0>"« Start"</button>
+                <button on:click=move |_| step(-1) aria-label="Step back" disabled=move || line.get() == 0>"◀ Back"</button>
+                <button class="primary" on:click=move |_| step(1) aria-label="Step forward" disabled=move || { line.get() >= total.get() }>"Next statement ▶"</button>
+                <button on:click=move |_| set_line(total.get_untracked()) aria-label="Go to end" disabled=move || { line.get() >= total.get() }>"End »"</button>
+                <span class="line-count" aria-live="polite">{move || format!("{} of {} statements submitted", line.get(), total.get())}</span>
+            </nav>
+            {move || bar_extra.run()}
         </div>
+        <fieldset class="levels">
+            <legend>"Isolation level"</legend>
+            {LEVELS.iter().map(|(k, l, label)| {
+                let l = *l;
+                view! {
+                    <label class="level-choice">
+                        <input type="radio" name="level" value=*k
+                            prop:checked=move || level.get() == l
+                            on:change=move |_| set.run((l, compare.get_untracked(), line.get_untracked())) />
+                        {*label}
+                    </label>
+                }
+            }).collect_view()}
+            <label class="mode compare">"Side by side with "
+                <select aria-label="Compare with" on:change=move |e| {
+                    let v = event_target_value(&e);
+                    set.run((level.get_untracked(), level_of(&v), line.get_untracked()));
+                }>
+                    <option value="" selected=move || compare.get().is_none()>"—"</option>
+                    {LEVELS.iter().map(|(k, l, label)| {
+                        let l = *l;
+                        view! { <option value=*k selected=move || compare.get() == Some(l)>{*label}</option> }
+                    }).collect_view()}
+                </select>
+            </label>
+            <p class="level-note">{move || level_note(level.get())}</p>
+        </fieldset>
+        {move || banner.run()}
+        {move || {
+            let left = state_at(level.get());
+            match compare.get() {
+                None => view! { <RunView state=left level=level.get() full=true /> }.into_any(),
+                Some(c) => {
+                    let right = state_at(c);
+                    view! {
+                        <div class="side-by-side">
+                            <RunView state=left level=level.get() full=false />
+                            <RunView state=right level=c full=false />
+                        </div>
+                    }.into_any()
+                }
+            }
+        }}
+        <details class="panel editor" prop:open=move || edited.get() || editor_open.get()>
+            <summary>"Edit the script"</summary>
+            <p class="hint">"One statement per line: "<code>"setup: …;"</code>" lines first, then "<code>"T1: …;"</code>", "<code>"T2: …;"</code>" in the order they are submitted. Sessions that BEGIN without a level use the level chosen above. A line with bad SQL fails in its session, as in psql."</p>
+            <textarea aria-label="Script" rows="14" spellcheck="false"
+                prop:value=move || draft.get()
+                on:input=move |e| draft.set(event_target_value(&e))></textarea>
+            <div class="form-row">
+                <button class="primary" on:click=move |_| {
+                    edited.set(true);
+                    text.set(draft.get_untracked());
+                    set_line(0);
+                }>"Run this script"</button>
+                <button on:click=move |_| {
+                    draft.set(original.get_untracked());
+                    text.set(original.get_untracked());
+                }>"Restore the scenario"</button>
+            </div>
+            {move || parsed.with(|p| p.as_ref().err().map(|e| view! {
+                <p class="notice" role="alert">{format!("Line {}, column {}: {}. The rest of the script is kept; fix the line and run again.", e.line, e.column, e.message)}</p>
+            }))}
+        </details>
     }
 }
 
@@ -277,10 +314,14 @@ fn RunView(
         Ok(None) => view! { <p class="empty">"Nothing to run."</p> }.into_any(),
         Ok(Some(s)) => {
             let verdict = verdict(&s.analysis);
+            let dirty = dirty_note(&s.run.store);
             view! {
                 <section class="run" aria-label=format!("Run at {}", level_label(level))>
                     <h2 class="run-title">{level_label(level)}</h2>
-                    <p class=if s.analysis.findings.is_empty() { "verdict ok" } else { "verdict bad" } role="status">{verdict}</p>
+                    {match dirty {
+                        Some(d) if s.analysis.findings.is_empty() => view! { <p class="verdict warn" role="status">{d}</p> }.into_any(),
+                        _ => view! { <p class=if s.analysis.findings.is_empty() { "verdict ok" } else { "verdict bad" } role="status">{verdict}</p> }.into_any(),
+                    }}
                     <Sessions state=s.clone() />
                     <div class="panels">
                         <Versions store=s.run.store.clone() />
@@ -308,6 +349,34 @@ fn verdict(a: &Analysis) -> String {
             .collect();
         format!("Anomaly: {}", names.join(", "))
     }
+}
+
+/// Dirty reads by transactions that have not finished yet (the checker sees them only once
+/// the reader commits).
+fn dirty_note(store: &Store) -> Option<String> {
+    let open: Vec<String> = store
+        .dirty_reads()
+        .into_iter()
+        .filter(|(r, _)| {
+            store
+                .txns
+                .get(r)
+                .is_some_and(|t| t.status == TxnStatus::InProgress)
+        })
+        .map(|(r, w)| {
+            format!(
+                "{} read data {} has not committed",
+                who(store, r),
+                who(store, w)
+            )
+        })
+        .collect();
+    (!open.is_empty()).then(|| {
+        format!(
+            "Dirty read: {}. The dependency graph judges committed transactions, so it will name this once the reader commits.",
+            open.join("; ")
+        )
+    })
 }
 
 fn sessions_of(script: &Script) -> Vec<String> {
@@ -715,4 +784,131 @@ fn DependencyGraph(state: State) -> impl IntoView {
             <ul class="findings">{findings}</ul>
         </section>
     }
+}
+
+/// `/lesson/:id` for an isolation lesson: the narration beside the workbench. Each step
+/// loads its script, level and cursor; the learner may change any of them (the banner
+/// offers the way back), and a challenge is checked live on the learner's script.
+#[component]
+pub fn IsolationLesson(lesson: distlab_sim::lesson::ResolvedLesson) -> impl IntoView {
+    use crate::lesson_page::{experimenting_banner, hint_view, step_nav, Narration};
+    use distlab_sim::lesson::{isolation, IsolationStep, Until};
+    let nav = step_nav(lesson);
+    let (lesson, step) = (nav.lesson, nav.step);
+    let step_data = move |i: usize| -> Option<(IsolationStep, Until)> {
+        lesson.with_value(|l| {
+            let s = l.steps.get(i)?;
+            Some((s.isolation()?.clone(), s.until.clone()))
+        })
+    };
+    let current = Memo::new(move |_| step.get().ok().and_then(step_data));
+    let first = step_data(step.get_untracked().unwrap_or(0));
+    let Some((first, _)) = first else {
+        return view! { <div class="message-page" role="alert"><h1>"This lesson cannot be shown"</h1><p>"Its steps are not isolation scenarios."</p><p><A href="/">"← All lessons"</A></p></div> }.into_any();
+    };
+    let text = RwSignal::new(first.script.clone());
+    let level = RwSignal::new(first.level);
+    let compare = RwSignal::new(first.compare);
+    let line = RwSignal::new(Some(0usize));
+    let load = move |(s, until): (IsolationStep, Until)| {
+        text.set(s.script);
+        level.set(s.level);
+        compare.set(s.compare);
+        line.set(match until {
+            Until::Start => Some(0),
+            Until::Statement(k) => Some(k),
+            _ => None,
+        });
+    };
+    Effect::new(move |_| {
+        if let Some(d) = current.get() {
+            untrack(|| load(d));
+        }
+    });
+    let set = Callback::new(
+        move |(l, c, n): (IsolationLevel, Option<IsolationLevel>, usize)| {
+            level.set(l);
+            compare.set(c);
+            line.set(Some(n));
+        },
+    );
+    let handle = window_event_listener(ev::keydown, move |e: web_sys::KeyboardEvent| {
+        let field = e
+            .target()
+            .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok())
+            .is_some_and(|el| matches!(el.tag_name().as_str(), "TEXTAREA" | "INPUT" | "SELECT"));
+        if e.ctrl_key()
+            || e.meta_key()
+            || e.alt_key()
+            || field && e.key() != "PageDown" && e.key() != "PageUp"
+        {
+            return;
+        }
+        match e.key().as_str() {
+            "PageDown" => nav.next.run(()),
+            "PageUp" => nav.back.run(()),
+            _ => return,
+        }
+        e.prevent_default();
+    });
+    on_cleanup(move || handle.remove());
+
+    let challenge_of = move || {
+        let i = step.get().ok()?;
+        lesson.with_value(|l| l.steps[i].challenge.clone())
+    };
+    let experimenting = move || {
+        challenge_of().is_none()
+            && current.with(|c| {
+                c.as_ref().is_some_and(|(s, _)| {
+                    text.with(|t| *t != s.script)
+                        || level.get() != s.level
+                        || compare.get() != s.compare
+                })
+            })
+    };
+    let challenge = move || {
+        let c = challenge_of()?;
+        let checks = Memo::new(move |_| text.with(|t| isolation::check(&c.keep, t, level.get())));
+        let met = move || isolation::all_met(&checks.get());
+        Some(view! {
+            <div class="challenge" class:met=met role="status" aria-live="polite">
+                <strong>{move || if met() { "✓ Challenge solved!" } else { "Challenge: not solved yet" }}</strong>
+                <p class="hint">{move || format!("Checked on your script at {}:", level_label(level.get()))}</p>
+                <ul class="checklist">
+                    {move || checks.get().into_iter().map(|ch| view! {
+                        <li class:met=ch.met>
+                            <span class="mark" aria-hidden="true">{if ch.met { "✓" } else { "✗" }}</span>
+                            <span>{ch.label}{(!ch.met).then(|| view! { <span class="why">{format!(" — {}", ch.why)}</span> })}</span>
+                        </li>
+                    }).collect_view()}
+                </ul>
+                {hint_view(c.hint.clone())}
+            </div>
+        })
+    };
+    let back_to_lesson = move |_| {
+        if let Some(d) = current.get_untracked() {
+            load(d)
+        }
+    };
+    let original = Signal::derive(move || {
+        current.with(|c| {
+            c.as_ref()
+                .map(|(s, _)| s.script.clone())
+                .unwrap_or_default()
+        })
+    });
+    let editor_open = Signal::derive(move || challenge_of().is_some());
+    view! {
+        <div class="lesson-layout">
+            <Narration nav=nav challenge=challenge />
+            <main class="lab iso">
+                <Workbench text=text original=original level=level compare=compare
+                    line=line set=set editor_open=editor_open
+                    banner=move || experimenting().then(|| experimenting_banner(back_to_lesson)) />
+            </main>
+        </div>
+    }
+    .into_any()
 }

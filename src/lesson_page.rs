@@ -2,6 +2,7 @@
 //! learner may leave the script (any intervention) and return to it.
 
 use crate::diagram::{Highlight, SpaceTime};
+use crate::isolation::IsolationLesson;
 use crate::lab::Lab;
 use crate::panels::{
     ClientControls, ModeControl, Operations, Replicas, Topology, Transport, ZoomControl,
@@ -134,22 +135,175 @@ pub fn LessonPage() -> impl IntoView {
 
 #[component]
 fn LessonView(lesson: ResolvedLesson) -> impl IntoView {
+    if lesson.model == "isolation" {
+        view! { <IsolationLesson lesson=lesson /> }.into_any()
+    } else {
+        view! { <ReplicationLesson lesson=lesson /> }.into_any()
+    }
+}
+
+/// A lesson's step (from `?step=N`) and moving between steps.
+#[derive(Clone, Copy)]
+pub struct StepNav {
+    pub lesson: StoredValue<ResolvedLesson>,
+    /// 0-based, or why the URL's step is not one.
+    pub step: Memo<Result<usize, String>>,
+    pub next: Callback<()>,
+    pub back: Callback<()>,
+}
+
+/// Reads the step from the URL and builds the callbacks that change it.
+pub fn step_nav(lesson: ResolvedLesson) -> StepNav {
     let query = use_query_map();
     let n = lesson.steps.len();
+    let id = lesson.id.clone();
     let step = Memo::new(move |_| parse_step(query.read().get("step").as_deref(), n));
-    let lesson = StoredValue::new(lesson);
-    let first = lesson.with_value(|l| l.steps[step.get_untracked().unwrap_or(0)].clone());
-    let lab = match Lab::new(first.scenario, first.interventions) {
+    let navigate = use_navigate();
+    let go = StoredValue::new(move |i: usize| {
+        navigate(&format!("/lesson/{id}?step={}", i + 1), Default::default())
+    });
+    let next = Callback::new(move |()| {
+        if let Ok(i) = step.get_untracked() {
+            if i + 1 < n {
+                go.with_value(|g| g(i + 1))
+            }
+        }
+    });
+    let back = Callback::new(move |()| {
+        if let Ok(i) = step.get_untracked() {
+            if i > 0 {
+                go.with_value(|g| g(i - 1))
+            }
+        }
+    });
+    StepNav {
+        lesson: StoredValue::new(lesson),
+        step,
+        next,
+        back,
+    }
+}
+
+/// Page Up / Page Down move between lesson steps (presenter remotes send these). Returns
+/// whether the key was used.
+fn page_key(nav: StepNav, e: &web_sys::KeyboardEvent) -> bool {
+    if key_target(e) == KeyTarget::Other {
+        return false;
+    }
+    match e.key().as_str() {
+        "PageDown" => nav.next.run(()),
+        "PageUp" => nav.back.run(()),
+        _ => return false,
+    }
+    true
+}
+
+/// The narration column: the step's title and text, its challenge, Back / Next and the
+/// step list.
+#[component]
+pub fn Narration(nav: StepNav, #[prop(into)] challenge: ViewFn) -> impl IntoView {
+    let lesson = nav.lesson;
+    let n = lesson.with_value(|l| l.steps.len());
+    let id = lesson.with_value(|l| l.id.clone());
+    let title = lesson.with_value(|l| l.title.clone());
+    let step_body = move || {
+        match nav.step.get() {
+        Err(msg) => view! {
+            <div class="step-error" role="alert">
+                <h2>"No such step"</h2>
+                <p>{msg}</p>
+                <p><A href=format!("/lesson/{}?step=1", id)>"Go to step 1"</A>" · "<A href="/">"All lessons"</A></p>
+            </div>
+        }
+        .into_any(),
+        Ok(i) => {
+            let (t, html) =
+                lesson.with_value(|l| (l.steps[i].title.clone(), l.steps[i].html.clone()));
+            let challenge = challenge.clone();
+            view! {
+                <div class="step">
+                    <p class="step-count">{format!("Step {} of {n}", i + 1)}</p>
+                    <h2>{t}</h2>
+                    <div class="narration-text" inner_html=html></div>
+                    {move || challenge.run()}
+                    <div class="step-nav">
+                        <button aria-label="Back" disabled={i == 0} on:click=move |_| nav.back.run(())>"← Back"</button>
+                        <button aria-label="Next" class="primary" disabled={i + 1 >= n} on:click=move |_| nav.next.run(())>"Next →"</button>
+                    </div>
+                    <ol class="step-dots" aria-label="Steps">
+                        {(0..n).map(|k| {
+                            let (href, t) = lesson.with_value(|l| (format!("/lesson/{}?step={}", l.id, k + 1), l.steps[k].title.clone()));
+                            view! { <li class:current=k == i><A href=href attr:title=t.clone() attr:aria-label=format!("Step {}: {t}", k + 1)>{(k + 1).to_string()}</A></li> }
+                        }).collect_view()}
+                    </ol>
+                </div>
+            }
+            .into_any()
+        }
+    }
+    };
+    view! {
+        <aside class="narration" aria-label="Lesson">
+            <p class="crumbs"><A href="/">"Distlab"</A>" / "<span>{title}</span></p>
+            {step_body}
+        </aside>
+    }
+}
+
+/// "You are experimenting" with the way back to the lesson's own run.
+pub fn experimenting_banner(back: impl Fn(ev::MouseEvent) + 'static) -> impl IntoView {
+    view! {
+        <div class="experimenting" role="status">
+            <span>"You are experimenting: this run is yours, not the lesson's."</span>
+            <button on:click=back>"Return to the lesson"</button>
+        </div>
+    }
+}
+
+/// The hint button of a challenge.
+pub fn hint_view(hint: Option<String>) -> impl IntoView {
+    let show_hint = RwSignal::new(false);
+    hint.map(|h| view! {
+        <p>
+            <button class="link" on:click=move |_| show_hint.update(|v| *v = !*v)>{move || if show_hint.get() { "Hide hint" } else { "Show a hint" }}</button>
+            <span class="hint-text" class:hidden=move || !show_hint.get()>{h}</span>
+        </p>
+    })
+}
+
+#[component]
+fn ReplicationLesson(lesson: ResolvedLesson) -> impl IntoView {
+    let nav = step_nav(lesson);
+    let (lesson, step) = (nav.lesson, nav.step);
+    let step_run = Memo::new(move |_| {
+        step.get().ok().and_then(|i| {
+            lesson.with_value(|l| {
+                l.steps[i]
+                    .replication()
+                    .map(|(s, iv)| (s.clone(), iv.to_vec()))
+            })
+        })
+    });
+    let Some((scenario, interventions)) = lesson.with_value(|l| {
+        l.steps[step.get_untracked().unwrap_or(0)]
+            .replication()
+            .map(|(s, iv)| (s.clone(), iv.to_vec()))
+    }) else {
+        return view! { <div class="message-page" role="alert"><h1>"This lesson cannot be shown"</h1><p>"Its steps are not replication runs."</p><p><A href="/">"← All lessons"</A></p></div> }.into_any();
+    };
+    let lab = match Lab::new(scenario, interventions) {
         Ok(lab) => lab,
         Err(e) => return view! { <div class="message-page" role="alert"><h1>"This lesson cannot be shown"</h1><p>{e}</p><p><A href="/">"← All lessons"</A></p></div> }.into_any(),
     };
-    let id = lesson.with_value(|l| l.id.clone());
 
     // Position the run for the current step.
     let load_step = move |i: usize| {
         let res = lesson.with_value(|l| {
             let s = &l.steps[i];
-            lab.load(s.scenario.clone(), s.interventions.clone(), None)?;
+            let (scn, iv) = s
+                .replication()
+                .ok_or_else(|| "this step is not a replication run".to_string())?;
+            lab.load(scn.clone(), iv.to_vec(), None)?;
             lab.engine.with_untracked(|e| s.until.cursor(e))
         });
         match res {
@@ -170,65 +324,15 @@ fn LessonView(lesson: ResolvedLesson) -> impl IntoView {
         }
     });
 
-    let navigate = use_navigate();
-    let go = {
-        let id = id.clone();
-        move |i: usize| navigate(&format!("/lesson/{id}?step={}", i + 1), Default::default())
-    };
-    let go_next = {
-        let go = go.clone();
-        move || {
-            if let Ok(i) = step.get_untracked() {
-                if i + 1 < n {
-                    go(i + 1)
-                }
-            }
-        }
-    };
-    let go_back = {
-        let go = go.clone();
-        move || {
-            if let Ok(i) = step.get_untracked() {
-                if i > 0 {
-                    go(i - 1)
-                }
-            }
-        }
-    };
-
     // Keyboard: Space play/pause, ←/→ step, Home/End, Page Up/Down lesson steps.
-    let (gn, gb) = (go_next.clone(), go_back.clone());
     let handle = window_event_listener(ev::keydown, move |e: web_sys::KeyboardEvent| {
-        let handled = match (key_target(&e), e.key().as_str()) {
-            (KeyTarget::Other, _) => false,
-            (_, "PageDown") => {
-                gn();
-                true
-            }
-            (_, "PageUp") => {
-                gb();
-                true
-            }
-            (target, _) => transport_key(lab, target, &e),
-        };
-        if handled {
+        if page_key(nav, &e) || transport_key(lab, key_target(&e), &e) {
             e.prevent_default();
         }
     });
     on_cleanup(move || handle.remove());
 
     let highlights = Memo::new(move |_| lab.analysis.with(highlights_of));
-
-    let step_run = Memo::new(move |_| {
-        step.get().ok().map(|i| {
-            lesson.with_value(|l| {
-                (
-                    l.steps[i].scenario.clone(),
-                    l.steps[i].interventions.clone(),
-                )
-            })
-        })
-    });
     let experimenting =
         move || step_run.with(|r| r.as_ref().is_some_and(|(s, iv)| lab.differs_from(s, iv)));
     let back_to_lesson = move |_| {
@@ -243,73 +347,19 @@ fn LessonView(lesson: ResolvedLesson) -> impl IntoView {
         let (scn, _) = step_run.get()?;
         let same_mode = lab.scenario.with(|s| s == &scn);
         let met = same_mode && lab.analysis.with(|a| c.met_by(&scn, a));
-        let show_hint = RwSignal::new(false);
-        let hint = c.hint.clone();
         Some(view! {
             <div class="challenge" class:met=met role="status" aria-live="polite">
                 <strong>{if met { "✓ Challenge solved!" } else { "Challenge: not solved yet" }}</strong>
                 {(!same_mode).then(|| view! { <p>"Set the replication mode back to this step's to count."</p> })}
-                {hint.map(|h| view! {
-                    <p>
-                        <button class="link" on:click=move |_| show_hint.update(|v| *v = !*v)>{move || if show_hint.get() { "Hide hint" } else { "Show a hint" }}</button>
-                        <span class="hint-text" class:hidden=move || !show_hint.get()>{h}</span>
-                    </p>
-                })}
+                {hint_view(c.hint.clone())}
             </div>
         })
     };
 
-    let title = lesson.with_value(|l| l.title.clone());
-    let (gn2, gb2) = (go_next.clone(), go_back.clone());
-    let step_body = move || {
-        match step.get() {
-        Err(msg) => view! {
-            <div class="step-error" role="alert">
-                <h2>"No such step"</h2>
-                <p>{msg}</p>
-                <p><A href=format!("/lesson/{}?step=1", lesson.with_value(|l| l.id.clone()))>"Go to step 1"</A>" · "<A href="/">"All lessons"</A></p>
-            </div>
-        }
-        .into_any(),
-        Ok(i) => {
-            let (t, html) = lesson.with_value(|l| (l.steps[i].title.clone(), l.steps[i].html.clone()));
-            let (gn, gb) = (gn2.clone(), gb2.clone());
-            view! {
-                <div class="step">
-                    <p class="step-count">{format!("Step {} of {n}", i + 1)}</p>
-                    <h2>{t}</h2>
-                    <div class="narration-text" inner_html=html></div>
-                    {challenge}
-                    <div class="step-nav">
-                        <button aria-label="Back" disabled={i == 0} on:click=move |_| gb()>"← Back"</button>
-                        <button aria-label="Next" class="primary" disabled={i + 1 >= n} on:click=move |_| gn()>"Next →"</button>
-                    </div>
-                    <ol class="step-dots" aria-label="Steps">
-                        {(0..n).map(|k| {
-                            let href = format!("/lesson/{}?step={}", lesson.with_value(|l| l.id.clone()), k + 1);
-                            let t = lesson.with_value(|l| l.steps[k].title.clone());
-                            view! { <li class:current=k == i><A href=href attr:title=t.clone() attr:aria-label=format!("Step {}: {t}", k + 1)>{(k + 1).to_string()}</A></li> }
-                        }).collect_view()}
-                    </ol>
-                </div>
-            }
-            .into_any()
-        }
-    }
-    };
-
     view! {
         <div class="lesson-layout">
-            <aside class="narration" aria-label="Lesson">
-                <p class="crumbs"><A href="/">"Distlab"</A>" / "<span>{title}</span></p>
-                {step_body}
-            </aside>
-            <LabView lab=lab highlights=highlights banner=move || experimenting().then(|| view! {
-                <div class="experimenting" role="status">
-                    <span>"You are experimenting: this run is yours, not the lesson's."</span>
-                    <button on:click=back_to_lesson>"Return to the lesson"</button>
-                </div>
-            }) />
+            <Narration nav=nav challenge=challenge />
+            <LabView lab=lab highlights=highlights banner=move || experimenting().then(|| experimenting_banner(back_to_lesson)) />
         </div>
     }
     .into_any()

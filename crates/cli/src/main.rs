@@ -366,7 +366,8 @@ struct StepRun {
     cursor: Option<usize>,
 }
 
-fn build_step(lesson: Lesson, step: u64) -> Result<StepRun, Failure> {
+/// The 0-based index of 1-based `step`, or why it is out of range.
+fn step_index(lesson: &Lesson, step: u64) -> Result<usize, Failure> {
     let n = lesson.steps.len();
     if step == 0 || step as usize > n {
         return Err(Failure::Input(format!(
@@ -375,7 +376,17 @@ fn build_step(lesson: Lesson, step: u64) -> Result<StepRun, Failure> {
             if n == 1 { "" } else { "s" }
         )));
     }
-    let index = step as usize - 1;
+    Ok(step as usize - 1)
+}
+
+fn build_step(lesson: Lesson, step: u64) -> Result<StepRun, Failure> {
+    let index = step_index(&lesson, step)?;
+    if lesson.model != "replication" {
+        return Err(Failure::Input(format!(
+            "lesson \"{}\" is an {} lesson: it has no event trace (see `distlab lesson show`)",
+            lesson.id, lesson.model
+        )));
+    }
     let what = |m: String| Failure::Failed(format!("lesson \"{}\" step {step}: {m}", lesson.id));
     let run = lesson.run_for_step(index).map_err(what)?;
     let setup = run.scenario.setup().map_err(what)?;
@@ -393,6 +404,19 @@ fn build_step(lesson: Lesson, step: u64) -> Result<StepRun, Failure> {
 fn show_cmd(args: &ShowArgs) -> Result<u8, Failure> {
     let l = &args.lesson;
     let lesson = load(l.id.as_deref(), l.file.as_deref())?;
+    if lesson.model == "isolation" {
+        let index = step_index(&lesson, l.step)?;
+        if args.json {
+            return Err(Failure::Input(
+                "--json is for replication lessons; for an isolation step's run as JSON, save its script and use `distlab sql run --json`".into(),
+            ));
+        }
+        let text = show::isolation_summary(&lesson, index).map_err(|m| {
+            Failure::Failed(format!("lesson \"{}\" step {}: {m}", lesson.id, l.step))
+        })?;
+        emit(text.as_bytes())?;
+        return Ok(0);
+    }
     let run = build_step(lesson, l.step)?;
     let analysis = analyze(&run.engine, run.cursor);
     if args.json {

@@ -15,6 +15,17 @@ fn plural(n: u64, one: &str) -> String {
     }
 }
 
+/// `Title — step i/n: step title` and a newline.
+fn heading(lesson: &Lesson, index: usize) -> String {
+    format!(
+        "{} — step {}/{}: {}\n",
+        lesson.title,
+        index + 1,
+        lesson.steps.len(),
+        lesson.steps[index].title
+    )
+}
+
 /// A summary of step `index` (0-based) of `lesson` with the run `engine` at `cursor`:
 /// title, cursor time, per-node state, writes with latency, reads (stale ones marked
 /// `STALE` with the explanation), follower lag and lost writes. Times in simulated ms.
@@ -30,14 +41,7 @@ pub fn summary(
     let step = &lesson.steps[index];
     let names: Vec<&str> = engine.nodes().iter().map(|n| n.name.as_str()).collect();
     let name = |n: usize| names.get(n).copied().unwrap_or("?");
-    let _ = writeln!(
-        o,
-        "{} — step {}/{}: {}",
-        lesson.title,
-        index + 1,
-        lesson.steps.len(),
-        step.title
-    );
+    o.push_str(&heading(lesson, index));
     let mode = scenario
         .mode()
         .map(|m| m.describe())
@@ -274,6 +278,8 @@ pub fn summary(
                 None => "make a read stale".to_string(),
             },
             Goal::LostWrite => "lose an acknowledged write".to_string(),
+            // Validation keeps isolation goals out of replication lessons.
+            Goal::NoAnomaly => "run the script with no anomaly".to_string(),
         };
         let met = Lesson::challenge_met(c, scenario, engine);
         let _ = writeln!(
@@ -287,4 +293,79 @@ pub fn summary(
         );
     }
     o
+}
+
+/// A summary of step `index` (0-based) of an isolation lesson: title, level (and the
+/// comparison level), each statement submitted up to the step's cursor with its result,
+/// the anomaly checker's verdict on that prefix, and the challenge's checklist on the
+/// step's own script. Errors: the step's script does not parse or run.
+pub fn isolation_summary(lesson: &Lesson, index: usize) -> Result<String, String> {
+    use distlab_sim::lesson::{isolation, Until};
+    use distlab_sim::models::txn::dsg::analyze;
+    use distlab_sim::models::txn::run::run_script;
+    use distlab_sim::models::txn::script::parse_script;
+    let step = &lesson.steps[index];
+    let iso = lesson.isolation_step(index)?;
+    let script = parse_script(&iso.script).map_err(|e| e.to_string())?;
+    let n = script.steps.len();
+    let upto = match step.until {
+        Until::Start => 0,
+        Until::Statement(k) => k.min(n),
+        _ => n,
+    };
+    let mut o = String::new();
+    o.push_str(&heading(lesson, index));
+    let _ = writeln!(
+        o,
+        "level: {}{}",
+        iso.level,
+        iso.compare
+            .map(|c| format!(" (side by side with {c})"))
+            .unwrap_or_default()
+    );
+    let _ = writeln!(o, "cursor: {upto} of {n} statements submitted\n");
+    for level in std::iter::once(iso.level).chain(iso.compare) {
+        let mut prefix = script.clone();
+        prefix.steps.truncate(upto);
+        let r = run_script(&prefix, level)?;
+        if iso.compare.is_some() {
+            let _ = writeln!(o, "at {level}:");
+        }
+        o.push_str(&crate::sql::statement_lines(&r.statements));
+        let a = analyze(&r.store.history());
+        if a.findings.is_empty() {
+            let _ = writeln!(o, "anomalies: none (no dependency cycle)\n");
+        } else {
+            for f in &a.findings {
+                let _ = writeln!(o, "anomaly: {}", f.explanation);
+            }
+            o.push('\n');
+        }
+    }
+    if let Some(c) = &step.challenge {
+        let checks = isolation::check(&c.keep, &iso.script, iso.level);
+        let _ = writeln!(
+            o,
+            "challenge: run with no anomaly — {}",
+            if isolation::all_met(&checks) {
+                "met by this script"
+            } else {
+                "not met by this script"
+            }
+        );
+        for ch in checks {
+            let _ = writeln!(
+                o,
+                "  [{}] {}{}",
+                if ch.met { "x" } else { " " },
+                ch.label,
+                if ch.met {
+                    String::new()
+                } else {
+                    format!(": {}", ch.why)
+                }
+            );
+        }
+    }
+    Ok(o)
 }

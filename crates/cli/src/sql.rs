@@ -3,7 +3,7 @@
 
 use crate::{emit, emitln, Failure};
 use distlab_sim::models::txn::ast::{IsolationLevel, Value};
-use distlab_sim::models::txn::run::{run_script, RunResult};
+use distlab_sim::models::txn::run::{run_script, RunResult, StatementResult};
 use distlab_sim::models::txn::script::{parse_script, Script};
 use distlab_sim::models::txn::store::Outcome;
 use serde_json::{json, Value as Json};
@@ -136,15 +136,11 @@ fn rows_line(rows: &[Vec<Value>]) -> String {
         .join(" ")
 }
 
-/// Runs the command; exit code 0 when the script ran, 2 on a malformed script or file.
-pub fn run(path: &Path, level: Option<&str>, as_json: bool) -> Result<u8, Failure> {
-    let (_, _, r) = load_and_run(path, level)?;
-    if as_json {
-        let mut s = serde_json::to_string_pretty(&to_json(&r)).expect("JSON values serialize");
-        s.push('\n');
-        return emit(s.as_bytes()).map(|_| 0);
-    }
-    for s in &r.statements {
+/// Each statement's submission, waiting and completion (in event counts) and its result,
+/// two lines per statement, as `sql run` prints them.
+pub fn statement_lines(statements: &[StatementResult]) -> String {
+    let mut out = String::new();
+    for s in statements {
         let when = match s.completed {
             Some(c) if s.blocked => format!(
                 "submitted at {}, blocked{}, completed at {c}",
@@ -181,11 +177,24 @@ pub fn run(path: &Path, level: Option<&str>, as_json: bool) -> Result<u8, Failur
             Some(Ok(Outcome::Done { command })) => command.to_string(),
             Some(Err(e)) => format!("ERROR {}: {}", e.sqlstate, e.message),
         };
-        emitln(&format!(
+        out.push_str(&format!(
             "line {:>3}  {:<4} {:<50} {when}\n           → {result}",
             s.line, s.session, s.sql
-        ))?;
+        ));
+        out.push('\n');
     }
+    out
+}
+
+/// Runs the command; exit code 0 when the script ran, 2 on a malformed script or file.
+pub fn run(path: &Path, level: Option<&str>, as_json: bool) -> Result<u8, Failure> {
+    let (_, _, r) = load_and_run(path, level)?;
+    if as_json {
+        let mut s = serde_json::to_string_pretty(&to_json(&r)).expect("JSON values serialize");
+        s.push('\n');
+        return emit(s.as_bytes()).map(|_| 0);
+    }
+    emit(statement_lines(&r.statements).as_bytes())?;
     for (t, rows) in &r.tables {
         emitln(&format!("table {t}: {}", rows_line(rows)))?;
     }

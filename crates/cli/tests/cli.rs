@@ -309,3 +309,44 @@ fn sql_run_rejects_malformed_scripts_with_the_line() {
     let o = distlab(&["sql", "run", path.to_str().unwrap(), "--level", "chaos"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn show_prints_an_isolation_step_and_its_challenge() {
+    let o = distlab(&["lesson", "show", "isolation-levels", "--step", "2"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("level: read uncommitted"), "{out}");
+    assert!(out.contains("cursor: 4 of 7 statements submitted"), "{out}");
+    assert!(out.contains("(1, alice, 400)"), "the dirty read: {out}");
+    assert!(
+        !out.contains("rollback"),
+        "stops before T1 rolls back: {out}"
+    );
+
+    let o = distlab(&["lesson", "show", "isolation-levels", "--step", "12"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("challenge: run with no anomaly — not met by this script"),
+        "{out}"
+    );
+    assert!(
+        out.contains("[ ] No anomaly: the dependency graph has no cycle: write skew (G2-item)"),
+        "{out}"
+    );
+
+    // Isolation lessons have no event trace; --json belongs to replication lessons.
+    let o = distlab(&["run", "--lesson", "isolation-levels", "--step", "1"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no event trace"), "{}", stderr(&o));
+    let o = distlab(&[
+        "lesson",
+        "show",
+        "isolation-levels",
+        "--step",
+        "1",
+        "--json",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("sql run --json"), "{}", stderr(&o));
+}

@@ -188,16 +188,24 @@ fn resolved_lessons_round_trip_through_json_as_the_app_reads_them() {
         let json = serde_json::to_string(&vec![r.clone()]).unwrap();
         let back: Vec<distlab_sim::lesson::ResolvedLesson> = serde_json::from_str(&json).unwrap();
         assert_eq!(back[0], r);
+        assert_eq!(r.model, l.model);
         for (i, s) in r.steps.iter().enumerate() {
+            assert!(s.html.contains("<p>"), "step {i} narration rendered");
+            if l.model == "isolation" {
+                // Each resolved step carries the step's script and levels.
+                assert_eq!(s.isolation(), Some(&l.isolation_step(i).unwrap()));
+                assert!(s.replication().is_none());
+                continue;
+            }
             // Each resolved step replays the same run, and its cursor is reached.
             let run = l.run_for_step(i).unwrap();
-            assert_eq!(s.interventions, run.interventions);
-            let e = Engine::new(s.scenario.setup().unwrap(), s.interventions.clone());
+            let (scenario, interventions) = s.replication().expect("a replication step");
+            assert_eq!(interventions, &run.interventions[..]);
+            let e = Engine::new(scenario.setup().unwrap(), interventions.to_vec());
             assert_eq!(
                 s.until.cursor(&e).unwrap(),
                 l.cursor_for_step(i, &e).unwrap()
             );
-            assert!(s.html.contains("<p>"), "step {i} narration rendered");
         }
     }
 }

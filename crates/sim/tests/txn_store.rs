@@ -97,8 +97,30 @@ fn read_uncommitted_reads_dirty_data_read_committed_does_not() {
         vec![101],
         "textbook READ UNCOMMITTED shows the dirty write"
     );
+    let session = |r: &RunResult, x| r.store.txns[&x].session.clone();
+    let dirty: Vec<(String, String)> = r
+        .store
+        .dirty_reads()
+        .into_iter()
+        .map(|(a, b)| (session(&r, a), session(&r, b)))
+        .collect();
+    assert_eq!(dirty, vec![("T2".to_string(), "T1".to_string())]);
     let r = run(&body.replace("LEVEL", "read committed"));
     assert_eq!(values(line(&r, 4)), vec![10]);
+    assert!(r.store.dirty_reads().is_empty());
+    // Reading a version committed before the statement ran is not dirty, at any level;
+    // reading one's own uncommitted write is not either.
+    let r = run("T1: begin isolation level read uncommitted;\nT1: update test set value = 5 where id = 2;\nT1: select * from test;\nT2: update test set value = 7 where id = 1;\nT1: select * from test;\nT1: commit;\n");
+    assert_eq!(
+        values(line(&r, 5)),
+        vec![5, 7],
+        "heap order: newest versions last"
+    );
+    assert!(
+        r.store.dirty_reads().is_empty(),
+        "{:?}",
+        r.store.dirty_reads()
+    );
 }
 
 #[test]

@@ -3,7 +3,12 @@
 //! interventions, where the cursor goes, the narration as safe HTML and an optional
 //! challenge. The app ships resolved lessons (so it needs no TOML or markdown parser);
 //! everything here except [`source`] works without the `lesson-files` feature.
+//!
+//! Two models have lessons: `replication` (a run of the engine, stepped event by event)
+//! and `isolation` (a SQL script on the transactional store, stepped statement by
+//! statement; see [`isolation`]).
 
+pub mod isolation;
 #[cfg(feature = "lesson-files")]
 pub mod source;
 #[cfg(feature = "lesson-files")]
@@ -11,6 +16,7 @@ pub use source::*;
 
 use crate::engine::{Engine, Intervention};
 use crate::models::replication::{analysis, Node, ReplicationScenario};
+use crate::models::txn::ast::IsolationLevel;
 use crate::{EventKind, Time};
 use serde::{Deserialize, Serialize};
 
@@ -29,6 +35,8 @@ pub enum Until {
     Invoked(String),
     /// At the event where the operation with this label returned.
     Returned(String),
+    /// Isolation lessons: after the first N session lines of the script were submitted.
+    Statement(usize),
 }
 
 /// What the learner must make happen.
@@ -39,6 +47,11 @@ pub struct Challenge {
     /// For `stale-read`: whose read must be stale (any client when absent).
     #[serde(default)]
     pub client: Option<String>,
+    /// For `no-anomaly`: statements the learner's script must keep, as script lines
+    /// (`"T1: update doctors set on_call = 0 where id = 1"`), in this order; the learner may
+    /// append to them (e.g. `FOR UPDATE`). See [`isolation::check`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keep: Vec<String>,
     /// Shown when the learner asks for a hint.
     #[serde(default)]
     pub hint: Option<String>,
@@ -52,6 +65,20 @@ pub enum Goal {
     StaleRead,
     /// An acknowledged write was lost.
     LostWrite,
+    /// Isolation lessons: the learner's script runs with no anomaly (no cycle in Adya's
+    /// dependency graph) while keeping the `keep` statements in one transaction per session,
+    /// every session finishing, and no transaction rolled back except by the database.
+    NoAnomaly,
+}
+
+impl Goal {
+    /// The model whose runs this goal is checked on.
+    pub fn model(self) -> &'static str {
+        match self {
+            Goal::StaleRead | Goal::LostWrite => "replication",
+            Goal::NoAnomaly => "isolation",
+        }
+    }
 }
 
 /// What a step resolves to: the scenario, the interventions and the cursor.
@@ -61,6 +88,29 @@ pub struct StepRun {
     pub interventions: Vec<Intervention<Node>>,
 }
 
+/// An isolation lesson's step: a script, the level sessions run at, and optionally a
+/// second level shown side by side.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct IsolationStep {
+    /// The script (format: `docs/SQL-SCRIPTS.md`).
+    pub script: String,
+    /// The level of sessions that BEGIN without one.
+    pub level: IsolationLevel,
+    /// A second level, shown side by side.
+    pub compare: Option<IsolationLevel>,
+}
+
+/// The run a resolved step shows, by model.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "model", rename_all = "kebab-case")]
+pub enum StepModel {
+    Replication {
+        scenario: ReplicationScenario,
+        interventions: Vec<Intervention<Node>>,
+    },
+    Isolation(IsolationStep),
+}
+
 /// A lesson ready to show: every step resolved.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ResolvedLesson {
@@ -68,6 +118,8 @@ pub struct ResolvedLesson {
     pub title: String,
     pub summary: String,
     pub order: u32,
+    /// `"replication"` or `"isolation"`.
+    pub model: String,
     pub steps: Vec<ResolvedStep>,
 }
 
@@ -77,11 +129,31 @@ pub struct ResolvedStep {
     pub title: String,
     /// The narration, rendered from markdown to HTML with raw HTML escaped.
     pub html: String,
-    pub scenario: ReplicationScenario,
-    pub interventions: Vec<Intervention<Node>>,
+    pub run: StepModel,
     pub until: Until,
     pub challenge: Option<Challenge>,
     pub zoom: Option<f64>,
+}
+
+impl ResolvedStep {
+    /// A replication step's scenario and interventions (`None` for other models).
+    pub fn replication(&self) -> Option<(&ReplicationScenario, &[Intervention<Node>])> {
+        match &self.run {
+            StepModel::Replication {
+                scenario,
+                interventions,
+            } => Some((scenario, interventions)),
+            StepModel::Isolation(_) => None,
+        }
+    }
+
+    /// An isolation step's script and levels (`None` for other models).
+    pub fn isolation(&self) -> Option<&IsolationStep> {
+        match &self.run {
+            StepModel::Isolation(i) => Some(i),
+            StepModel::Replication { .. } => None,
+        }
+    }
 }
 
 impl Until {
@@ -91,6 +163,9 @@ impl Until {
         let trace = engine.trace();
         let last = trace.len().checked_sub(1);
         match self {
+            Until::Statement(_) => Err(
+                "until = { statement = N } is for isolation lessons; a replication step uses time, invoked or returned".into(),
+            ),
             Until::Start => Ok(None),
             Until::End => Ok(last),
             Until::Time(t) => Ok(trace.iter().rposition(|e| e.time <= *t)),
@@ -147,6 +222,7 @@ impl Challenge {
                 a.stale_reads().any(|r| who.is_none_or(|w| r.client == w))
             }
             Goal::LostWrite => !a.lost_writes.is_empty(),
+            Goal::NoAnomaly => false,
         }
     }
 }

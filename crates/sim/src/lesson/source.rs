@@ -9,9 +9,16 @@
 //! Errors carry a 1-based line number: TOML syntax errors from the parser's span, other
 //! errors from the line of the step (or table) they concern.
 
-use super::{Challenge, ResolvedLesson, ResolvedStep, StepRun, Until};
+use super::isolation::{self as iso, parse_kept};
+use super::{
+    Challenge, Goal, IsolationStep, ResolvedLesson, ResolvedStep, StepModel, StepRun, Until,
+};
 use crate::engine::{Action, Engine, Intervention};
 use crate::models::replication::{self, Node, ReplicationScenario, Request};
+use crate::models::txn::ast::IsolationLevel;
+use crate::models::txn::presets::{preset, PRESETS};
+use crate::models::txn::run::run_script;
+use crate::models::txn::script::parse_script;
 use crate::network::Latency;
 use crate::Time;
 use serde::{Deserialize, Serialize};
@@ -26,13 +33,14 @@ pub struct Lesson {
     pub title: String,
     /// One sentence for the lesson list.
     pub summary: String,
-    /// The model; only `"replication"` exists so far.
+    /// The model: `"replication"` or `"isolation"`.
     pub model: String,
     /// Reading order on the home page (ascending).
     #[serde(default)]
     pub order: u32,
-    /// The model's scenario (for `replication`: [`ReplicationScenario`]), plus `actions`:
-    /// interventions every step starts from.
+    /// The model's scenario: for `replication` a [`ReplicationScenario`] plus `actions`
+    /// (interventions every step starts from); for `isolation` a `preset` or a `script`,
+    /// a `level` and optionally a `compare` level.
     pub scenario: toml::Table,
     #[serde(rename = "step")]
     pub steps: Vec<Step>,
@@ -207,18 +215,21 @@ impl Lesson {
                 ),
             ));
         }
-        if self.model != "replication" {
-            return Err(at(
-                1,
-                format!(
-                    "unknown model \"{}\": the models are: replication",
-                    self.model
-                ),
-            ));
-        }
         if self.steps.is_empty() {
             return Err(at(0, "a lesson needs at least one [[step]]".into()));
         }
+        match self.model.as_str() {
+            "replication" => self.validate_replication(text),
+            "isolation" => self.validate_isolation(text),
+            other => Err(at(
+                1,
+                format!("unknown model \"{other}\": the models are: replication, isolation"),
+            )),
+        }
+    }
+
+    fn validate_replication(&self, text: &str) -> Result<(), LessonError> {
+        let at = |line: usize, message: String| LessonError { line, message };
         self.base_scenario()
             .map_err(|m| at(scenario_line(text), m))?;
         for i in 0..self.steps.len() {
@@ -245,6 +256,12 @@ impl Lesson {
                 }
             }
             if let Some(c) = &step.challenge {
+                if c.goal.model() != "replication" || !c.keep.is_empty() {
+                    return Err(at(
+                        line,
+                        format!("step {} challenge: goal \"{}\" and keep are for isolation lessons; replication goals are stale-read and lost-write", i + 1, goal_name(c.goal)),
+                    ));
+                }
                 if let Some(name) = &c.client {
                     run.scenario
                         .node(name)
@@ -281,8 +298,14 @@ impl Lesson {
         }
     }
 
-    /// The scenario and interventions of step `i` (0-based).
+    /// The scenario and interventions of step `i` (0-based) of a replication lesson.
     pub fn run_for_step(&self, i: usize) -> Result<StepRun, String> {
+        if self.model != "replication" {
+            return Err(format!(
+                "lesson \"{}\" is an {} lesson, not a replication one",
+                self.id, self.model
+            ));
+        }
         let mut table = self.scenario.clone();
         table.remove("actions");
         let mut actions = self.base_actions()?;
@@ -336,6 +359,168 @@ impl Lesson {
         engine: &Engine<Node>,
     ) -> bool {
         challenge.met(scenario, engine, engine.trace().len().checked_sub(1))
+    }
+}
+
+fn goal_name(g: Goal) -> &'static str {
+    match g {
+        Goal::StaleRead => "stale-read",
+        Goal::LostWrite => "lost-write",
+        Goal::NoAnomaly => "no-anomaly",
+    }
+}
+
+/// A level as lesson files write it: `read-uncommitted`, `read-committed`,
+/// `repeatable-read`, `serializable` (SSI) or `serializable-2pl`.
+fn level_named(name: &str) -> Result<IsolationLevel, String> {
+    Ok(match name {
+        "read-uncommitted" => IsolationLevel::ReadUncommitted,
+        "read-committed" => IsolationLevel::ReadCommitted,
+        "repeatable-read" => IsolationLevel::RepeatableRead,
+        "serializable" => IsolationLevel::Serializable,
+        "serializable-2pl" => IsolationLevel::Serializable2pl,
+        other => {
+            return Err(format!(
+                "unknown isolation level \"{other}\" (the levels are: read-uncommitted, read-committed, repeatable-read, serializable, serializable-2pl)"
+            ))
+        }
+    })
+}
+
+/// An isolation lesson's `[scenario]`, after a step's `set`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IsolationSource {
+    /// A preset's id (see `models::txn::presets`).
+    #[serde(default)]
+    preset: Option<String>,
+    /// A script of its own (`docs/SQL-SCRIPTS.md`).
+    #[serde(default)]
+    script: Option<String>,
+    #[serde(default)]
+    level: Option<String>,
+    /// A second level side by side, or `"none"`.
+    #[serde(default)]
+    compare: Option<String>,
+}
+
+impl Lesson {
+    /// The script, level and comparison of step `i` (0-based) of an isolation lesson:
+    /// `[scenario]` with the `set` of every step so far applied (`preset` and `script`
+    /// replace each other). Errors name the unknown preset or level, or the missing script.
+    pub fn isolation_step(&self, i: usize) -> Result<IsolationStep, String> {
+        if self.model != "isolation" {
+            return Err(format!(
+                "lesson \"{}\" is a {} lesson, not an isolation one",
+                self.id, self.model
+            ));
+        }
+        let mut table = self.scenario.clone();
+        for step in &self.steps[..=i.min(self.steps.len() - 1)] {
+            if let Some(set) = &step.set {
+                for (k, v) in set {
+                    match k.as_str() {
+                        "preset" => {
+                            table.remove("script");
+                        }
+                        "script" => {
+                            table.remove("preset");
+                        }
+                        _ => {}
+                    }
+                    table.insert(k.clone(), v.clone());
+                }
+            }
+        }
+        let src: IsolationSource = table
+            .try_into()
+            .map_err(|e: toml::de::Error| e.message().to_string())?;
+        let script = match (&src.preset, &src.script) {
+            (Some(_), Some(_)) => return Err("give either preset or script, not both".into()),
+            (Some(id), None) => preset(id)
+                .ok_or_else(|| {
+                    let ids: Vec<&str> = PRESETS.iter().map(|p| p.id).collect();
+                    format!(
+                        "unknown preset \"{id}\" (the presets are: {})",
+                        ids.join(", ")
+                    )
+                })?
+                .script
+                .to_string(),
+            (None, Some(s)) => s.clone(),
+            (None, None) => return Err("the scenario needs a preset or a script".into()),
+        };
+        let level = match &src.level {
+            Some(l) => level_named(l)?,
+            None => IsolationLevel::ReadCommitted,
+        };
+        let compare = match src.compare.as_deref() {
+            None | Some("none") => None,
+            Some(l) => Some(level_named(l)?),
+        };
+        Ok(IsolationStep {
+            script,
+            level,
+            compare,
+        })
+    }
+
+    fn validate_isolation(&self, text: &str) -> Result<(), LessonError> {
+        for (i, step) in self.steps.iter().enumerate() {
+            let line = step_line(text, i);
+            let fail = |m: String| LessonError {
+                line,
+                message: format!("step {} (\"{}\"): {m}", i + 1, step.title),
+            };
+            if !step.actions.is_empty() || !step.remove.is_empty() || step.clear_actions {
+                return Err(fail(
+                    "actions, remove and clear_actions are for replication lessons; an isolation step changes its script with set = { preset = … } or { script = … }".into(),
+                ));
+            }
+            if step.zoom.is_some() {
+                return Err(fail("zoom is for replication lessons".into()));
+            }
+            let run = self.isolation_step(i).map_err(&fail)?;
+            let script = parse_script(&run.script).map_err(|e| fail(format!("the script, {e}")))?;
+            run_script(&script, run.level).map_err(|e| fail(format!("the script, {e}")))?;
+            let n = script.steps.len();
+            match &step.until {
+                Until::Start | Until::End => {}
+                Until::Statement(k) if *k <= n => {}
+                Until::Statement(k) => {
+                    return Err(fail(format!(
+                        "until = {{ statement = {k} }}, but the script has {n} session lines"
+                    )))
+                }
+                _ => {
+                    return Err(fail(
+                        "an isolation step's until is \"start\", \"end\" or { statement = N }"
+                            .into(),
+                    ))
+                }
+            }
+            if let Some(c) = &step.challenge {
+                if c.goal != Goal::NoAnomaly || c.client.is_some() {
+                    return Err(fail(format!(
+                        "challenge: goal \"{}\" is for replication lessons; isolation lessons have no-anomaly (with keep)",
+                        goal_name(c.goal)
+                    )));
+                }
+                for k in &c.keep {
+                    let kept = parse_kept(k).map_err(|m| fail(format!("challenge: {m}")))?;
+                    if !iso::check(std::slice::from_ref(k), &run.script, run.level)[0].met {
+                        return Err(fail(format!(
+                            "challenge: keep \"{}: {}\" is not a statement of the step's script",
+                            kept.session, kept.sql
+                        )));
+                    }
+                }
+                if iso::all_met(&iso::check(&c.keep, &run.script, run.level)) {
+                    return Err(fail("challenge: the step's own run already meets it; the learner would have nothing to do".into()));
+                }
+            }
+        }
+        Ok(())
     }
 }
 
@@ -411,10 +596,16 @@ pub fn resolve(
 }
 
 /// The built-in lessons' sources, `(file name, text)`, in reading order.
-pub const BUILT_IN: &[(&str, &str)] = &[(
-    "replication-lag.toml",
-    include_str!("../../../../lessons/replication-lag.toml"),
-)];
+pub const BUILT_IN: &[(&str, &str)] = &[
+    (
+        "replication-lag.toml",
+        include_str!("../../../../lessons/replication-lag.toml"),
+    ),
+    (
+        "isolation-levels.toml",
+        include_str!("../../../../lessons/isolation-levels.toml"),
+    ),
+];
 
 /// Parses the built-in lessons (sorted by `order`). They are validated by tests.
 pub fn built_in() -> Vec<Lesson> {
@@ -433,13 +624,20 @@ impl Lesson {
     pub fn resolve(&self) -> Result<ResolvedLesson, String> {
         let steps = (0..self.steps.len())
             .map(|i| {
-                let run = self.run_for_step(i)?;
+                let run = if self.model == "isolation" {
+                    StepModel::Isolation(self.isolation_step(i)?)
+                } else {
+                    let r = self.run_for_step(i)?;
+                    StepModel::Replication {
+                        scenario: r.scenario,
+                        interventions: r.interventions,
+                    }
+                };
                 let s = &self.steps[i];
                 Ok(ResolvedStep {
                     title: s.title.clone(),
                     html: markdown_to_safe_html(&s.text),
-                    scenario: run.scenario,
-                    interventions: run.interventions,
+                    run,
                     until: s.until.clone(),
                     challenge: s.challenge.clone(),
                     zoom: s.zoom,
@@ -451,6 +649,7 @@ impl Lesson {
             title: self.title.clone(),
             summary: self.summary.clone(),
             order: self.order,
+            model: self.model.clone(),
             steps,
         })
     }

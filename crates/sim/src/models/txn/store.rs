@@ -1206,6 +1206,35 @@ impl Store {
         None
     }
 
+    /// Reads of uncommitted data (possible only at READ UNCOMMITTED): `(reader, writer)`
+    /// for each version a statement saw that a different transaction had created and not
+    /// committed when the statement ran, deduplicated, in the order of the scans. The anomaly
+    /// checker sees such a read only once the reader commits (G1a or G1b, Adya 2000); this
+    /// shows it as it happens (Berenson et al. 1995, P1 dirty read).
+    pub fn dirty_reads(&self) -> Vec<(Xid, Xid)> {
+        let mut out = Vec::new();
+        for scan in &self.scans {
+            let Some(table) = self.tables.get(&scan.table) else {
+                continue;
+            };
+            for (v, _) in &scan.seen {
+                let Some(version) = table.versions.get(*v) else {
+                    continue;
+                };
+                let writer = version.xmin;
+                let committed_before = self
+                    .txns
+                    .get(&writer)
+                    .and_then(|t| t.commit_seq)
+                    .is_some_and(|c| c <= scan.snapshot);
+                if writer != scan.xid && !committed_before && !out.contains(&(scan.xid, writer)) {
+                    out.push((scan.xid, writer));
+                }
+            }
+        }
+        out
+    }
+
     /// The run so far as Adya's theory sees it (see [`History`]): every transaction with its
     /// outcome, every row (by table and primary key) with its versions in order — a DELETE
     /// installs a dead version — and every scan with the version it saw of every row.
