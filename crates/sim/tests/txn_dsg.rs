@@ -308,7 +308,7 @@ fn lost_update() {
         "{}",
         f.explanation
     );
-    assert_eq!(f.phenomenon.code(), "lost update");
+    assert_eq!(f.phenomenon.code(), "P4");
     assert!(!a.serializable());
 }
 
@@ -651,7 +651,7 @@ fn codes_names_and_edge_descriptions() {
         (Phenomenon::G1b, "G1b", "intermediate read"),
         (Phenomenon::G1c, "G1c", "circular information flow"),
         (Phenomenon::GSingle, "G-single", "read skew"),
-        (Phenomenon::LostUpdate, "lost update", "lost update"),
+        (Phenomenon::LostUpdate, "P4", "lost update"),
         (Phenomenon::G2Item, "G2-item", "write skew"),
         (Phenomenon::G2, "G2", "anti-dependency cycle"),
     ];

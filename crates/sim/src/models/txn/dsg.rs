@@ -175,8 +175,8 @@ pub enum Phenomenon {
 }
 
 impl Phenomenon {
-    /// The short code: `"G0"`, `"G1a"`, `"G1b"`, `"G1c"`, `"G-single"`, `"lost update"`,
-    /// `"G2-item"`, `"G2"`.
+    /// The short code: `"G0"`, `"G1a"`, `"G1b"`, `"G1c"`, `"G-single"`, `"P4"` (lost
+    /// update has no G-code: Berenson et al. 1995 call it P4), `"G2-item"`, `"G2"`.
     pub fn code(&self) -> &'static str {
         match self {
             Phenomenon::G0 => "G0",
@@ -184,7 +184,7 @@ impl Phenomenon {
             Phenomenon::G1b => "G1b",
             Phenomenon::G1c => "G1c",
             Phenomenon::GSingle => "G-single",
-            Phenomenon::LostUpdate => "lost update",
+            Phenomenon::LostUpdate => "P4",
             Phenomenon::G2Item => "G2-item",
             Phenomenon::G2 => "G2",
         }
@@ -1085,13 +1085,9 @@ fn explain_read(
     format!("{}: {what}", heading(phenomenon))
 }
 
-/// `"Read skew (G-single)"`; `"Lost update (P4)"` (its code is its name).
+/// `"Read skew (G-single)"`, `"Lost update (P4)"`.
 fn heading(phenomenon: Phenomenon) -> String {
-    let code = match phenomenon {
-        Phenomenon::LostUpdate => "P4",
-        p => p.code(),
-    };
-    format!("{} ({code})", capitalized(phenomenon.name()))
+    format!("{} ({})", capitalized(phenomenon.name()), phenomenon.code())
 }
 
 fn capitalized(s: &str) -> String {
