@@ -15,6 +15,11 @@ else
   echo "bundle: dist/ not built (run trunk build --release --offline)"
 fi
 cargo run --quiet --release -p distlab-cli -- bench
+# The differential test against PostgreSQL (crates/cli/tests/sql_diff.rs) keeps its output.
+if [ -f target/tmp/sql-fuzz.txt ]; then
+  echo "sql fuzz (seed 1, 1,000 generated scripts per level, vs PostgreSQL):"
+  grep "generated scripts agree" target/tmp/sql-fuzz.txt | sed 's/^/  /'
+fi
 if [ -f e2e/artifacts/perf.json ]; then
   echo "browser: $(cat e2e/artifacts/perf.json)"
 fi

@@ -99,8 +99,10 @@ enum SqlCommand {
         index: u64,
     },
     /// Differential test: generated 2–3-session scripts on the simulator and on a real
-    /// PostgreSQL at read committed, repeatable read and serializable. Prints the agreement
-    /// rate per level and each disagreeing script minimized, with a command reproducing it.
+    /// PostgreSQL at read committed, repeatable read and serializable. A script that
+    /// disagrees runs again on PostgreSQL (up to 3 times): if a re-run agrees, PostgreSQL
+    /// raced and the script counts as agreeing (listed as such). Prints the agreement rate
+    /// per level and each disagreeing script minimized, with a command reproducing it.
     /// Exits 0 when every level reaches --min-agreement, 1 otherwise, 2 on bad input or an
     /// unreachable server.
     Fuzz {
