@@ -96,6 +96,35 @@ test('bad SQL fails in its own pane; the rest of the script still runs', async (
   assert.deepEqual(page.errors(), []);
 });
 
+test('a second waiter for a row waits in line behind the first, as in PostgreSQL', async () => {
+  const page = await newPage(env.browser);
+  await page.goto(env.base + '/isolation/lost-update?level=rc&line=0');
+  await page.getByText('Edit the script').click();
+  const box = page.getByRole('textbox', { name: 'Script' });
+  await box.fill([
+    'setup: create table t (id int primary key, value int);',
+    'setup: insert into t values (1, 10);',
+    'T2: begin;',
+    'T2: update t set value = 12 where id = 1;',
+    'T1: update t set value = value + 1 where id = 1;',
+    'T3: update t set value = value * 10 where id = 1;',
+    'T2: commit;',
+  ].join('\n'));
+  await page.getByRole('button', { name: 'Run this script' }).click();
+  await page.getByText('0 of 5 statements submitted').waitFor();
+  for (let i = 0; i < 4; i++) await page.getByRole('button', { name: 'Step forward' }).click();
+  await page.getByText('4 of 5 statements submitted').waitFor();
+  assert.match(await page.locator('.stmt[data-session="T1"]').first().textContent(), /waiting for T2 \(its lock\)/);
+  assert.match(await page.locator('.stmt[data-session="T3"]').first().textContent(), /waiting behind T1, which is first in line for the same row/);
+  assert.match(await page.locator('.panel', { hasText: 'Locks and waits' }).textContent(), /T3 waits for T1, first in line for the same row/);
+  // T2 commits: T1 adds one to 12, then T3 multiplies T1's 13.
+  await page.getByRole('button', { name: 'Step forward' }).click();
+  await page.getByText('5 of 5 statements submitted').waitFor();
+  const versions = await page.locator('table.versions').first().textContent();
+  assert.match(versions, /130/);
+  assert.deepEqual(page.errors(), []);
+});
+
 test('an unknown scenario says so', async () => {
   const page = await newPage(env.browser);
   await page.goto(env.base + '/isolation/no-such-thing');

@@ -313,7 +313,7 @@ fn RunView(
         Err(e) => view! { <p class="notice" role="alert">{e}</p> }.into_any(),
         Ok(None) => view! { <p class="empty">"Nothing to run."</p> }.into_any(),
         Ok(Some(s)) => {
-            let verdict = verdict(&s.analysis);
+            let verdict = verdict(&s.analysis, s.line >= s.script.steps.len());
             let dirty = dirty_note(&s.run.store);
             view! {
                 <section class="run" aria-label=format!("Run at {}", level_label(level))>
@@ -323,7 +323,7 @@ fn RunView(
                         _ => view! { <p class=if s.analysis.findings.is_empty() { "verdict ok" } else { "verdict bad" } role="status">{verdict}</p> }.into_any(),
                     }}
                     <Sessions state=s.clone() />
-                    <div class="panels">
+                    <div class="panels iso-panels">
                         <Versions store=s.run.store.clone() />
                         <DependencyGraph state=s.clone() />
                         {full.then(|| view! {
@@ -338,9 +338,13 @@ fn RunView(
     }
 }
 
-fn verdict(a: &Analysis) -> String {
+/// The checker's verdict in words; `complete`: every line has been submitted.
+fn verdict(a: &Analysis, complete: bool) -> String {
     if a.findings.is_empty() {
-        "No anomaly so far: the committed transactions have no dependency cycle.".into()
+        format!(
+            "No anomaly{}: the committed transactions have no dependency cycle.",
+            if complete { "" } else { " so far" }
+        )
     } else {
         let names: Vec<String> = a
             .findings
@@ -391,10 +395,23 @@ fn sessions_of(script: &Script) -> Vec<String> {
     out
 }
 
+/// What a blocked statement waits for, in words.
+fn waiting_text(r: &StatementResult) -> String {
+    let who = r
+        .blocked_by
+        .clone()
+        .unwrap_or_else(|| "another transaction".into());
+    if r.in_line {
+        format!("⏳ waiting behind {who}, which is first in line for the same row")
+    } else {
+        format!("⏳ waiting for {who} (its lock)")
+    }
+}
+
 fn result_view(r: &StatementResult, queued_behind: bool) -> AnyView {
     match &r.result {
         None if r.blocked => view! {
-            <p class="res waiting">{format!("⏳ waiting for {} (its lock)", r.blocked_by.clone().unwrap_or_else(|| "another transaction".into()))}</p>
+            <p class="res waiting">{waiting_text(r)}</p>
         }
         .into_any(),
         None => view! {
@@ -427,8 +444,27 @@ fn result_view(r: &StatementResult, queued_behind: bool) -> AnyView {
 #[component]
 fn Sessions(state: State) -> impl IntoView {
     let names = sessions_of(&state.script);
-    let cols = names.len().max(1);
-    let style = format!("grid-template-columns: 3.2rem repeat({cols}, minmax(0, 1fr));");
+    // A session with only a line or two (a final check, say) gets a narrower column.
+    let widths: Vec<String> = names
+        .iter()
+        .map(|n| {
+            let lines = state
+                .script
+                .steps
+                .iter()
+                .filter(|l| l.session.as_deref() == Some(n.as_str()))
+                .count();
+            format!("minmax(0, {}fr)", if lines <= 2 { "0.7" } else { "1" })
+        })
+        .collect();
+    let style = format!(
+        "grid-template-columns: 3.2rem {};",
+        if widths.is_empty() {
+            "minmax(0, 1fr)".to_string()
+        } else {
+            widths.join(" ")
+        }
+    );
     let waiting: Vec<String> = state
         .run
         .statements
@@ -527,6 +563,7 @@ fn Snapshots(store: Store) -> impl IntoView {
         .values()
         .filter_map(|t| t.commit_seq.map(|c| (c, t.xid)))
         .collect();
+    let any = store.txns.values().any(|t| t.session != "setup");
     let rows = store.txns.values().filter(|t| t.session != "setup").map(|t| {
         let snap = match (t.level, t.snapshot) {
             (IsolationLevel::ReadCommitted | IsolationLevel::ReadUncommitted, _) => "a new snapshot for every statement".to_string(),
@@ -547,7 +584,11 @@ fn Snapshots(store: Store) -> impl IntoView {
     view! {
         <section class="panel" aria-labelledby="snap-h">
             <h3 id="snap-h">"Transactions and snapshots"</h3>
-            <table class="versions"><thead><tr><th>"transaction"</th><th>"level"</th><th>"status"</th><th>"snapshot"</th></tr></thead><tbody>{rows}</tbody></table>
+            {if any {
+                view! { <table class="versions"><thead><tr><th>"transaction"</th><th>"level"</th><th>"status"</th><th>"snapshot"</th></tr></thead><tbody>{rows}</tbody></table> }.into_any()
+            } else {
+                view! { <p class="empty">"No session has started a transaction yet."</p> }.into_any()
+            }}
         </section>
     }
 }
@@ -648,9 +689,14 @@ fn Locks(state: State) -> impl IntoView {
         .filter(|s| s.result.is_none() && s.blocked)
         .map(|s| {
             format!(
-                "{} waits for {} (line {})",
+                "{} waits for {}{} (line {})",
                 s.session,
                 s.blocked_by.clone().unwrap_or_default(),
+                if s.in_line {
+                    ", first in line for the same row"
+                } else {
+                    ""
+                },
                 s.line
             )
         })

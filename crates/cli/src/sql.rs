@@ -47,6 +47,9 @@ pub fn to_json(r: &RunResult) -> Json {
             if let Some(b) = &s.blocked_by {
                 m.insert("blocked_by".into(), json!(b));
             }
+            if s.in_line {
+                m.insert("in_line".into(), json!(true));
+            }
             match &s.result {
                 None => {
                     m.insert("status".into(), json!("waiting"));
@@ -137,6 +140,21 @@ fn rows_line(rows: &[Vec<Value>]) -> String {
 }
 
 /// Each statement's submission, waiting and completion (in event counts) and its result,
+/// `" by T1"`, or `" by T1 (in line for the row)"` when it waited behind T1 for a row.
+fn waited_for(s: &StatementResult, word: &str) -> String {
+    s.blocked_by
+        .as_ref()
+        .map(|b| {
+            let line = if s.in_line {
+                " (in line for the row)"
+            } else {
+                ""
+            };
+            format!("{word} {b}{line}")
+        })
+        .unwrap_or_default()
+}
+
 /// two lines per statement, as `sql run` prints them.
 pub fn statement_lines(statements: &[StatementResult]) -> String {
     let mut out = String::new();
@@ -145,10 +163,7 @@ pub fn statement_lines(statements: &[StatementResult]) -> String {
             Some(c) if s.blocked => format!(
                 "submitted at {}, blocked{}, completed at {c}",
                 s.submitted,
-                s.blocked_by
-                    .as_ref()
-                    .map(|b| format!(" by {b}"))
-                    .unwrap_or_default()
+                waited_for(s, " by")
             ),
             Some(c) if c == s.submitted + 1 => format!("at {}", s.submitted),
             // Its session was busy: it waited its turn, then ran without blocking.
@@ -156,10 +171,7 @@ pub fn statement_lines(statements: &[StatementResult]) -> String {
             None => format!(
                 "submitted at {}, still waiting{}",
                 s.submitted,
-                s.blocked_by
-                    .as_ref()
-                    .map(|b| format!(" for {b}"))
-                    .unwrap_or_default()
+                waited_for(s, " for")
             ),
         };
         let result = match &s.result {

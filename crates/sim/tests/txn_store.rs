@@ -193,3 +193,62 @@ fn eval_plan_qual_never_follows_an_aborted_update() {
         "the row was deleted; nothing to lock"
     );
 }
+
+#[test]
+fn waiters_for_the_same_row_queue_behind_the_first() {
+    // T2 holds row 1. T1 waits for it first; T3 then waits for the same row, in line behind
+    // T1 (PostgreSQL's tuple lock), not for T2.
+    let r = run("T2: begin;\nT2: update test set value = 12 where id = 1;\nT1: update test set value = 11 where id = 1;\nT3: update test set value = 13 where id = 1;\n");
+    assert_eq!(state(line(&r, 3)), "waiting");
+    assert_eq!(line(&r, 3).blocked_by.as_deref(), Some("T2"));
+    assert!(!line(&r, 3).in_line);
+    assert_eq!(state(line(&r, 4)), "waiting");
+    assert_eq!(line(&r, 4).blocked_by.as_deref(), Some("T1"));
+    assert!(line(&r, 4).in_line);
+    // When T2 commits, T1 updates the row first (it held the place), then T3.
+    let r = run("T2: begin;\nT2: update test set value = 12 where id = 1;\nT1: update test set value = value + 1 where id = 1;\nT3: update test set value = value * 10 where id = 1;\nT2: commit;\n");
+    assert_eq!(r.tables["test"][0], vec![Value::Int(1), Value::Int(130)]);
+}
+
+#[test]
+fn a_deadlock_through_a_row_queue_fails_the_first_waiter_then_the_next() {
+    // T1 waits for T2's row 3; T3's scan waits in line behind T1 for row 3 (after updating
+    // row 2); T2 then wants row 2: T2 → T3 → T1 → T2. T1 waited first: 40P01. T3 then takes
+    // the row's place and waits for T2 — a new wait, so T2 (waiting since before) is the
+    // next victim and T3 goes on. PostgreSQL 15 does exactly this (checked by sql diff).
+    let body = "T2: begin;\nT2: update test set value = 121 where id = 3;\nT1: update test set value = 220 where id = 3;\nT3: update test set value = value + 1 where value > 10;\nT2: update test set value = 241 where id = 2;\n";
+    let r = run(&format!(
+        "setup: insert into test values (3, 30), (4, 40);\n{body}"
+    ));
+    let l = |n: usize| line(&r, n + 1);
+    assert_eq!(state(l(3)), "40P01");
+    assert_eq!(state(l(4)), "ok");
+    assert_eq!(state(l(5)), "40P01");
+    assert_eq!(
+        r.tables["test"],
+        vec![
+            vec![Value::Int(1), Value::Int(10)],
+            vec![Value::Int(2), Value::Int(21)],
+            vec![Value::Int(3), Value::Int(31)],
+            vec![Value::Int(4), Value::Int(41)],
+        ]
+    );
+}
+
+#[test]
+fn a_resumed_scan_does_not_fail_on_rows_it_read_before_waiting() {
+    // Serializable. T1 waits to share-lock row 2, which T3 holds FOR UPDATE. Meanwhile
+    // each read a row the other wrote (T3 → T1 → T3), so T3's COMMIT dooms T1. T1's FOR
+    // SHARE then completes — PostgreSQL goes on from where the scan waited and does not
+    // read row 2 again — and T1 fails at COMMIT instead (as PostgreSQL 15 does).
+    let script = parse_script(&format!(
+        "{SETUP}setup: insert into test values (3, 30);\nT3: begin isolation level serializable;\nT3: select * from test where id = 2 for update;\nT3: update test set value = 31 where id = 3;\nT1: begin isolation level serializable;\nT1: update test set value = 11 where id = 1;\nT3: select * from test where id = 1;\nT1: select * from test where id = 3;\nT1: select * from test where id = 2 for share;\nT3: commit;\nT1: commit;\n"
+    ))
+    .unwrap();
+    let r = run_script(&script, IsolationLevel::Serializable).unwrap();
+    let l = |n: usize| line(&r, n + 1);
+    assert!(l(8).blocked);
+    assert_eq!(values(l(8)), vec![20]);
+    assert_eq!(state(l(9)), "ok");
+    assert_eq!(state(l(10)), "40001");
+}

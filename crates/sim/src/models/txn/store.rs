@@ -21,12 +21,16 @@
 //! - **Errors inside a transaction block** abort it at once (its locks are released); the
 //!   session then answers 25P02 "current transaction is aborted, commands ignored until end
 //!   of transaction block" until ROLLBACK (or COMMIT, which rolls back).
-//! - **Deadlocks** are found in the waits-for graph; the transaction that started waiting
-//!   earliest in the cycle fails with 40P01 "deadlock detected". That is PostgreSQL's
-//!   behaviour when the statements arrive within `deadlock_timeout` (1 s) of each other, as
-//!   in a script: the first waiter's timer fires first and it runs the check. Typed slowly,
-//!   PostgreSQL fails the transaction that closed the cycle instead (the first waiter's one
-//!   check found no cycle yet). The differential tests against PostgreSQL should pin this.
+//! - **Deadlocks** are found in the waits-for graph (by the runner, [`super::run`]); the
+//!   transaction whose current wait began earliest in the cycle fails with 40P01 "deadlock
+//!   detected". That is PostgreSQL's behaviour when the statements arrive within
+//!   `deadlock_timeout` (1 s) of each other, as in a script: that waiter's timer fires first
+//!   and it runs the check. Typed slowly, PostgreSQL fails the transaction that closed the
+//!   cycle instead (the first waiter's one check found no cycle yet). The differential tests
+//!   against PostgreSQL pin this (`distlab sql diff`).
+//! - **Waits for a row** say which version and lock they want ([`RowWait`]), so the runner
+//!   can queue several waiters for one row as PostgreSQL's tuple lock does; a statement woken
+//!   from such a wait can stop once it has dealt with that row ([`Store::resume_from_wait`]).
 //!
 //! - **SERIALIZABLE** is PostgreSQL's SSI: REPEATABLE READ plus the SIREAD locks and
 //!   rw-conflict checks of [`super::ssi`] (docs 13.2.3).
@@ -166,10 +170,41 @@ pub enum Outcome {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub enum Exec {
     Done(Result<Outcome, DbError>),
-    /// Waiting for transaction `on` to end.
+    /// Waiting for transaction `on` to end. `row`: the row version the statement waits to
+    /// change or lock, when it waits for a row (not for a key or a predicate lock).
     Blocked {
         on: Xid,
+        row: Option<RowWait>,
     },
+    /// Returned by [`Store::resume_from_wait`]: the statement has acted on the row it waited
+    /// for and stopped there; [`Store::resume`] runs the rest.
+    Yielded,
+}
+
+/// The row version a blocked UPDATE, DELETE or SELECT … FOR UPDATE / FOR SHARE waits for,
+/// and the lock it wants. Before sleeping on the transaction that holds the row, PostgreSQL
+/// takes a heavyweight lock on the tuple itself (heap_update / heap_lock_tuple:
+/// `heap_acquire_tuplock`, "to establish our priority for the tuple"), held until it has
+/// acted on the row; a later waiter for the same version in a conflicting mode queues
+/// behind that waiter instead of the row's holder. The runner keeps that queue.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RowWait {
+    pub table: String,
+    /// Index of the version in the table.
+    pub version: usize,
+    /// `ForUpdate` for UPDATE and DELETE.
+    pub mode: RowLockMode,
+}
+
+impl RowWait {
+    /// Whether two waits are for the same version in modes whose tuple locks conflict
+    /// (PostgreSQL's tuple locks of FOR SHARE are compatible with each other; every other
+    /// pair conflicts).
+    pub fn conflicts_with(&self, other: &RowWait) -> bool {
+        self.table == other.table
+            && self.version == other.version
+            && (self.mode == RowLockMode::ForUpdate || other.mode == RowLockMode::ForUpdate)
+    }
 }
 
 /// A statement in progress (it may be blocked).
@@ -186,6 +221,13 @@ struct Pending {
     locked_rows: Vec<usize>,
     /// Rows an UPDATE / DELETE changed so far (a resumed statement skips them).
     affected: u64,
+    /// The version at which the statement's scan last stopped to wait. PostgreSQL resumes a
+    /// scan where it stopped, so on resuming, versions up to this one are not examined again
+    /// for SSI (in particular, a transaction doomed meanwhile does not fail on them), and a
+    /// sequential scan does not read its page again.
+    blocked_at: Option<usize>,
+    /// Stop once the scan has dealt with this version (the one it waited for).
+    yield_after: Option<usize>,
 }
 
 /// A client session (a connection).
@@ -265,8 +307,10 @@ enum RowAction {
 /// Why a statement stopped before completing.
 enum Stop {
     Error(DbError),
-    /// Waiting for this transaction to end.
-    Blocked(Xid),
+    /// Waiting for this transaction to end (and, when waiting for a row, which).
+    Blocked(Xid, Option<RowWait>),
+    /// Dealt with the row it had waited for (see [`Store::resume_from_wait`]).
+    Yield,
 }
 
 impl From<DbError> for Stop {
@@ -282,7 +326,9 @@ enum Step {
     /// Acted on this version (for locks: the version now locked).
     Done(usize),
     Skip,
-    Block(Xid),
+    /// Must wait for this transaction; with the version, when it waits for the row itself
+    /// (its writer or a conflicting locker), without for a 2PL predicate lock.
+    Block(Xid, Option<usize>),
 }
 
 impl Store {
@@ -478,24 +524,50 @@ impl Store {
                     autocommit,
                     locked_rows: Vec::new(),
                     affected: 0,
+                    blocked_at: None,
+                    yield_after: None,
                 });
                 self.resume(session)
             }
         }
     }
 
-    /// Continues a session's pending statement (after the transaction it waited for ended).
+    /// Continues a session's pending statement (after the transaction it waited for ended)
+    /// to its end or its next wait.
     pub fn resume(&mut self, session: &mut Session) -> Exec {
+        self.continue_pending(session, false)
+    }
+
+    /// Continues a session's pending statement only until it has dealt with the row it
+    /// waited for (changed, locked or skipped it), returning [`Exec::Yielded`] there; a
+    /// statement that did not wait for a row in a scan runs on as with [`Store::resume`].
+    ///
+    /// The runner uses this because PostgreSQL wakes every session waiting for a
+    /// transaction at once, and those sessions then run side by side: each first deals
+    /// with the row it waited for, which is quick, and only then goes on with the rest of
+    /// its scan. Letting every woken session take that first step before any goes further
+    /// reproduces who reaches a contended row first (and so who waits for whom next).
+    pub fn resume_from_wait(&mut self, session: &mut Session) -> Exec {
+        self.continue_pending(session, true)
+    }
+
+    fn continue_pending(&mut self, session: &mut Session, stop_after_row: bool) -> Exec {
         let Some(mut p) = session.pending.take() else {
             return Exec::Done(Err(DbError::new("XX000", "nothing to resume")));
         };
         let xid = session
             .txn
             .expect("pending statements run in a transaction");
+        p.yield_after = if stop_after_row { p.blocked_at } else { None };
         match self.run(xid, &mut p) {
-            Err(Stop::Blocked(on)) => {
+            Err(Stop::Blocked(on, row)) => {
                 session.pending = Some(p);
-                Exec::Blocked { on }
+                Exec::Blocked { on, row }
+            }
+            Err(Stop::Yield) => {
+                p.yield_after = None;
+                session.pending = Some(p);
+                Exec::Yielded
             }
             Err(Stop::Error(e)) => self.fail(session, e),
             Ok(out) => {
@@ -603,7 +675,7 @@ impl Store {
                 while p.inserted < rows.len() {
                     let values = build_row(&tab, columns.as_deref(), &rows[p.inserted])?;
                     if let Some(x) = self.predicate_lock_conflict(&table, me, &values, None) {
-                        return Err(Stop::Blocked(x));
+                        return Err(Stop::Blocked(x, None));
                     }
                     self.assign_pg_xid(me);
                     self.ssi.conflict_in(
@@ -617,7 +689,7 @@ impl Store {
                             return Err(Stop::Error(DbError::new("23502", format!("null value in column \"{}\" of relation \"{table}\" violates not-null constraint", tab.columns[pk].name))));
                         }
                         match self.key_conflict(&table, pk, &values[pk], me) {
-                            Some(KeyConflict::Wait(x)) => return Err(Stop::Blocked(x)),
+                            Some(KeyConflict::Wait(x)) => return Err(Stop::Blocked(x, None)),
                             Some(KeyConflict::Exists) => {
                                 // PostgreSQL's _bt_check_unique checks SSI conflicts on
                                 // the index page before reporting the violation, so a
@@ -664,11 +736,17 @@ impl Store {
                     IsolationLevel::Serializable2pl => lock.or(Some(RowLockMode::ForShare)),
                     _ => lock,
                 };
-                let path = self.begin_scan(me, &tab, filter.as_ref(), &order_by, cid, snap)?;
+                let resumed = p.blocked_at;
+                let path = self.begin_scan(me, &tab, filter.as_ref(), &order_by, cid, p)?;
                 let mut rows: Vec<usize> = Vec::new();
                 let mut seen = Vec::new();
                 for (i, v) in tab.versions.iter().enumerate() {
-                    self.examine(me, &table, i, cid, snap, path.as_ref())?;
+                    if p.yield_after.is_some_and(|y| i > y) {
+                        return Err(Stop::Yield);
+                    }
+                    if resumed.is_none_or(|b| i > b) {
+                        self.examine(me, &table, i, cid, snap, path.as_ref())?;
+                    }
                     if !self.visible(v, me, cid, snap, dirty) {
                         continue;
                     }
@@ -702,7 +780,17 @@ impl Store {
                                     let j = self.newest(&table, i);
                                     self.saw_newer(&table, &mut seen, i, j, filter.as_ref())
                                 }
-                                Ok(Step::Block(x)) => return Err(Stop::Blocked(x)),
+                                Ok(Step::Block(x, row)) => {
+                                    p.blocked_at = Some(i);
+                                    return Err(Stop::Blocked(
+                                        x,
+                                        row.map(|version| RowWait {
+                                            table: table.clone(),
+                                            version,
+                                            mode,
+                                        }),
+                                    ));
+                                }
                                 Err(e) => return Err(e.into()),
                             }
                         }
@@ -808,10 +896,16 @@ impl Store {
         let (cid, level) = (t.cid, t.level);
         let dirty = level == IsolationLevel::ReadUncommitted;
         let tab = self.table(table)?.clone();
-        let path = self.begin_scan(me, &tab, filter, &[], cid, p.snapshot)?;
+        let resumed = p.blocked_at;
+        let path = self.begin_scan(me, &tab, filter, &[], cid, p)?;
         let mut seen = Vec::new();
         for (i, v) in tab.versions.iter().enumerate() {
-            self.examine(me, table, i, cid, p.snapshot, path.as_ref())?;
+            if p.yield_after.is_some_and(|y| i > y) {
+                return Err(Stop::Yield);
+            }
+            if resumed.is_none_or(|b| i > b) {
+                self.examine(me, table, i, cid, p.snapshot, path.as_ref())?;
+            }
             if !self.visible(v, me, cid, p.snapshot, dirty) {
                 continue;
             }
@@ -830,7 +924,17 @@ impl Store {
                     let j = self.newest(table, i);
                     self.saw_newer(table, &mut seen, i, j, filter);
                 }
-                Step::Block(x) => return Err(Stop::Blocked(x)),
+                Step::Block(x, row) => {
+                    p.blocked_at = Some(i);
+                    return Err(Stop::Blocked(
+                        x,
+                        row.map(|version| RowWait {
+                            table: table.to_string(),
+                            version,
+                            mode: RowLockMode::ForUpdate,
+                        }),
+                    ));
+                }
             }
         }
         self.record_scan(me, table, filter, p.snapshot, cid, seen);
@@ -889,12 +993,12 @@ impl Store {
             // UNCOMMITTED scans see one): writing it would be a dirty write (P0), which no
             // level allows. Wait for its creator.
             if v.xmin != me && self.status(v.xmin) == TxnStatus::InProgress {
-                return Ok(Step::Block(v.xmin));
+                return Ok(Step::Block(v.xmin, Some(i)));
             }
             match v.xmax {
                 Some(x) if x == me => return Ok(Step::Skip),
                 Some(x) => match self.status(x) {
-                    TxnStatus::InProgress => return Ok(Step::Block(x)),
+                    TxnStatus::InProgress => return Ok(Step::Block(x, Some(i))),
                     TxnStatus::Aborted => {}
                     TxnStatus::Committed => {
                         if !matches!(
@@ -929,7 +1033,7 @@ impl Store {
                     let conflict = *x != me
                         && (want == RowLockMode::ForUpdate || *m == RowLockMode::ForUpdate);
                     if conflict && self.status(*x) == TxnStatus::InProgress {
-                        return Ok(Step::Block(*x));
+                        return Ok(Step::Block(*x, Some(i)));
                     }
                 }
             }
@@ -940,7 +1044,7 @@ impl Store {
                 };
                 let old = tab.versions[i].values.clone();
                 if let Some(x) = self.predicate_lock_conflict(table, me, &old, new.as_deref()) {
-                    return Ok(Step::Block(x));
+                    return Ok(Step::Block(x, None));
                 }
                 let targets = [
                     Target::Tuple {
@@ -991,7 +1095,8 @@ impl Store {
     /// scan; see [`access_path`]) and returns that path; a sequential scan examines the
     /// whole page first, as PostgreSQL's page-at-a-time scan does. 2PL: takes a predicate
     /// lock on the WHERE clause and waits for any transaction in progress that wrote a
-    /// version matching it (its exclusive lock).
+    /// version matching it (its exclusive lock). `p`: the statement (its snapshot, and
+    /// whether it resumes after a wait).
     fn begin_scan(
         &mut self,
         me: Xid,
@@ -999,7 +1104,7 @@ impl Store {
         filter: Option<&Expr>,
         order_by: &[super::ast::OrderBy],
         cid: u32,
-        snap: u64,
+        p: &Pending,
     ) -> Result<Option<AccessPath>, Stop> {
         if self.txns[&me].level == IsolationLevel::Serializable2pl {
             let lock = (me, tab.name.clone(), filter.cloned());
@@ -1011,7 +1116,7 @@ impl Store {
                     && self.status(v.xmin) == TxnStatus::InProgress
                     && matches(tab, filter, &v.values)?
                 {
-                    return Err(Stop::Blocked(v.xmin));
+                    return Err(Stop::Blocked(v.xmin, None));
                 }
             }
         }
@@ -1023,8 +1128,12 @@ impl Store {
         match path {
             AccessPath::SeqScan => {
                 self.ssi.lock_relation(me, &tab.name);
-                for i in 0..tab.versions.len() {
-                    self.examine(me, &tab.name, i, cid, snap, Some(&AccessPath::SeqScan))?;
+                // A resumed scan goes on with the page it read before waiting.
+                if p.blocked_at.is_none() {
+                    for i in 0..tab.versions.len() {
+                        let seq = Some(&AccessPath::SeqScan);
+                        self.examine(me, &tab.name, i, cid, p.snapshot, seq)?;
+                    }
                 }
                 // Examined already, and the relation lock covers every tuple: the per-row
                 // pass has nothing left to do.
