@@ -80,6 +80,10 @@ fn store_behaviours_agree_with_postgresql() {
         ("row-queue", "T2: begin;\nT2: update test set value = 12 where id = 1;\nT1: update test set value = value + 1 where id = 1;\nT3: update test set value = value * 10 where id = 1;\nT2: commit;\n"),
         // A deadlock through that queue: the first waiter fails, then the next cycle's.
         ("row-queue-deadlock", "setup: insert into test values (3, 30), (4, 40);\nT2: begin;\nT2: update test set value = 121 where id = 3;\nT1: update test set value = 220 where id = 3;\nT3: update test set value = value + 1 where value > 10;\nT2: update test set value = 241 where id = 2;\n"),
+        // Primary-key updates: unique and not-null checks, waits for the key's holder.
+        ("key-update", "T1: update test set id = 2 where id = 1;\nT1: update test set id = null where id = 1;\nT1: update test set id = id + 1;\nT1: update test set id = id + 10;\nT1: select * from test order by id;\n"),
+        ("key-update-waits", "T1: begin;\nT1: insert into test values (5, 50);\nT2: update test set id = 5 where id = 1;\nT3: update test set value = 11 where id = 1;\nT1: commit;\nT3: select * from test order by id;\n"),
+        ("key-update-serializable", "T1: begin isolation level serializable;\nT2: begin isolation level serializable;\nT1: select * from test where id = 3;\nT2: select * from test where id = 4;\nT1: update test set id = 4 where id = 1;\nT2: update test set id = 3 where id = 2;\nT1: commit;\nT2: commit;\n"),
         // A doomed serializable transaction's FOR SHARE completes after its wait; COMMIT fails.
         ("resumed-scan", "setup: insert into test values (3, 30);\nT3: begin isolation level serializable;\nT3: select * from test where id = 2 for update;\nT3: update test set value = 31 where id = 3;\nT1: begin isolation level serializable;\nT1: update test set value = 11 where id = 1;\nT3: select * from test where id = 1;\nT1: select * from test where id = 3;\nT1: select * from test where id = 2 for share;\nT3: commit;\nT1: commit;\n"),
     ];

@@ -98,6 +98,18 @@ fn presets_show_their_anomaly_where_the_level_allows_it() {
         ],
     );
 
+    // Each anomaly shows at every level weaker than the one that prevents it.
+    for level in [ReadUncommitted, ReadCommitted] {
+        shows("non-repeatable-read", level, GSingle);
+        shows("phantom", level, GSingle);
+        shows("lost-update", level, LostUpdate);
+        shows("read-skew", level, GSingle);
+    }
+    for level in [ReadUncommitted, ReadCommitted, RepeatableRead] {
+        shows("write-skew", level, G2Item);
+        shows("double-booking", level, G2);
+    }
+
     shows("non-repeatable-read", ReadCommitted, GSingle);
     clean(
         "non-repeatable-read",
@@ -131,4 +143,27 @@ fn presets_show_their_anomaly_where_the_level_allows_it() {
         "read-only anomaly at repeatable read: {ro:?}"
     );
     clean("read-only-anomaly", &[Serializable, Serializable2pl]);
+}
+
+#[test]
+fn an_increment_in_sql_loses_no_update() {
+    // The lost-update preset with the arithmetic done by the database, at read committed:
+    // T2's UPDATE waits, re-reads T1's 11 (EvalPlanQual) and writes 12. Nothing is lost —
+    // but T2's SELECT saw 10 before T1 wrote 11, so the history is still not serializable:
+    // a G-single cycle, not a lost update.
+    let p = preset("lost-update").expect("preset exists");
+    let text = p.script.replace("set hits = 11", "set hits = hits + 1");
+    assert_ne!(text, p.script, "the preset sets hits = 11");
+    let a = analysis(&text, ReadCommitted);
+    let found: Vec<Phenomenon> = a.findings.iter().map(|f| f.phenomenon).collect();
+    assert!(!found.contains(&Phenomenon::LostUpdate), "{found:?}");
+    assert!(found.contains(&Phenomenon::GSingle), "{found:?}");
+    // Without the SELECTs there is no cycle at all.
+    let plain: String = text
+        .lines()
+        .filter(|l| !l.contains("select * from counters where"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let a = analysis(&plain, ReadCommitted);
+    assert!(a.findings.is_empty(), "{:?}\n{plain}", a.findings);
 }

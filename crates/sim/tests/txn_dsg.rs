@@ -50,6 +50,7 @@ impl Builder {
             versions: vec![VersionInfo {
                 writer: None,
                 values: None,
+                derived: false,
             }],
         });
         self.h.objects.len() - 1
@@ -79,6 +80,7 @@ impl Builder {
         versions.push(VersionInfo {
             writer: Some(writer),
             values,
+            derived: false,
         });
         versions.len() - 1
     }

@@ -421,10 +421,10 @@ fn create_table_types_and_primary_key_constraint() {
             name: "accounts".into(),
             columns: vec![
                 Column { name: "name".into(), ty: ColumnType::Text, primary_key: false },
-                Column { name: "balance".into(), ty: ColumnType::Int, primary_key: false },
+                Column { name: "balance".into(), ty: ColumnType::BigInt, primary_key: false },
                 Column { name: "code".into(), ty: ColumnType::Text, primary_key: false },
                 Column { name: "note".into(), ty: ColumnType::Text, primary_key: false },
-                Column { name: "n".into(), ty: ColumnType::Int, primary_key: false },
+                Column { name: "n".into(), ty: ColumnType::SmallInt, primary_key: false },
                 Column { name: "k".into(), ty: ColumnType::Int, primary_key: true },
             ],
         }
@@ -776,4 +776,37 @@ fn script_errors_point_at_the_line() {
     let e = parse_script("T1: begin; commit;\n").unwrap_err();
     assert_eq!((e.line, e.column), (1, 12), "{e}");
     assert!(e.message.contains("several statements"), "{e}");
+}
+
+#[test]
+fn lock_strengths_outside_the_subset_and_default_are_named() {
+    assert_err(
+        "select * from t where id = 1 for no key update",
+        "unsupported: FOR NO KEY UPDATE",
+        1,
+        30,
+    );
+    assert_err(
+        "select * from t for key share",
+        "unsupported: FOR KEY SHARE",
+        1,
+        17,
+    );
+    assert_err(
+        "update t set v = default where id = 1",
+        "unsupported: DEFAULT",
+        1,
+        18,
+    );
+}
+
+#[test]
+fn unary_plus_is_the_identity() {
+    let Statement::Update { assignments, .. } = parse("update t set v = +v + +1") else {
+        panic!("an update")
+    };
+    assert_eq!(
+        assignments[0].1,
+        Expr::Binary(Box::new(col("v")), BinaryOp::Add, Box::new(int(1)))
+    );
 }

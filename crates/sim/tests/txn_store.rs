@@ -252,3 +252,82 @@ fn a_resumed_scan_does_not_fail_on_rows_it_read_before_waiting() {
     assert_eq!(state(l(9)), "ok");
     assert_eq!(state(l(10)), "40001");
 }
+
+#[test]
+fn an_update_of_the_primary_key_passes_the_unique_check() {
+    // Like an INSERT: a live row with the new key fails the statement with 23505 (checked
+    // row by row, so `id = id + 1` fails on the first row), NULL with 23502.
+    let r = run("T1: update test set id = 2 where id = 1;\nT1: update test set id = null where id = 1;\nT1: update test set id = id + 1;\nT1: update test set id = id + 10;\n");
+    assert_eq!(state(line(&r, 1)), "23505");
+    assert_eq!(state(line(&r, 2)), "23502");
+    assert_eq!(state(line(&r, 3)), "23505");
+    assert_eq!(state(line(&r, 4)), "ok");
+    assert_eq!(
+        r.tables["test"],
+        vec![
+            vec![Value::Int(11), Value::Int(10)],
+            vec![Value::Int(12), Value::Int(20)]
+        ]
+    );
+}
+
+#[test]
+fn a_new_key_waits_for_the_transaction_holding_it() {
+    // T1 moves row 1 to key 5 without committing: T2's insert of key 5 waits, then fails if
+    // T1 commits and goes ahead if it rolls back.
+    let body = |end: &str| {
+        format!("T1: begin;\nT1: update test set id = 5 where id = 1;\nT2: insert into test values (5, 50);\nT1: {end};\n")
+    };
+    let r = run(&body("commit"));
+    assert!(line(&r, 3).blocked);
+    assert_eq!(state(line(&r, 3)), "23505");
+    let r = run(&body("rollback"));
+    assert_eq!(state(line(&r, 3)), "ok");
+    // The other way round: T2's key change waits for T1's insert — holding its row lock on
+    // row 1 meanwhile, so T3's update of row 1 waits for T2 — then fails.
+    let r = run("T1: begin;\nT1: insert into test values (5, 50);\nT2: update test set id = 5 where id = 1;\nT3: update test set value = 11 where id = 1;\nT1: commit;\n");
+    assert_eq!(line(&r, 3).blocked_by.as_deref(), Some("T1"));
+    assert_eq!(state(line(&r, 3)), "23505");
+    assert_eq!(line(&r, 4).blocked_by.as_deref(), Some("T2"));
+    assert_eq!(state(line(&r, 4)), "ok");
+    assert!(r.tables["test"].contains(&vec![Value::Int(1), Value::Int(11)]));
+}
+
+#[test]
+fn a_row_moved_to_another_key_ends_its_old_object_in_the_history() {
+    let r = run("T1: update test set id = 3 where id = 1;\n");
+    let h = r.store.history();
+    let old = h
+        .objects
+        .iter()
+        .find(|o| o.key == Value::Int(1))
+        .expect("object 1");
+    assert_eq!(old.versions.last().map(|v| v.values.is_none()), Some(true));
+    let new = h
+        .objects
+        .iter()
+        .find(|o| o.key == Value::Int(3))
+        .expect("object 3");
+    assert_eq!(
+        new.versions.last().and_then(|v| v.values.clone()),
+        Some(vec![Value::Int(3), Value::Int(10)])
+    );
+}
+
+#[test]
+fn create_table_is_transactional() {
+    // Another session sees the table only once its creator commits; a rollback drops it,
+    // and the name is free again.
+    let r = run("T1: begin;\nT1: create table u (id int primary key);\nT1: insert into u values (1);\nT2: select * from u;\nT1: rollback;\nT2: create table u (id int primary key);\nT2: select * from u;\n");
+    assert_eq!(state(line(&r, 4)), "42P01");
+    assert_eq!(state(line(&r, 6)), "ok");
+    assert_eq!(state(line(&r, 7)), "ok");
+    assert!(r.tables.contains_key("u"));
+    // A second CREATE of the same name waits for the first creator, then fails.
+    let r = run("T1: begin;\nT1: create table u (id int primary key);\nT2: create table u (id int primary key);\nT1: commit;\n");
+    assert!(line(&r, 3).blocked);
+    assert_eq!(state(line(&r, 3)), "42P07");
+    // Still open at the end of the script: not among the final tables.
+    let r = run("T1: begin;\nT1: create table u (id int primary key);\n");
+    assert!(!r.tables.contains_key("u"));
+}

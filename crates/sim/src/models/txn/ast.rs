@@ -33,9 +33,13 @@ impl fmt::Display for IsolationLevel {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ColumnType {
-    /// `int`, `integer`, `bigint`, `smallint`: a 64-bit signed integer here.
+    /// `smallint` (`int2`): 16-bit signed.
+    SmallInt,
+    /// `int`, `integer` (`int4`): 32-bit signed.
     Int,
-    /// `text`, `varchar`, `char`.
+    /// `bigint` (`int8`): 64-bit signed.
+    BigInt,
+    /// `text`, `varchar`, `char` (lengths are not enforced).
     Text,
 }
 
@@ -167,6 +171,21 @@ impl fmt::Display for Expr {
                     items.join(", ")
                 )
             }
+        }
+    }
+}
+
+impl Expr {
+    /// Whether the expression reads a column of the row (so an UPDATE that sets a column
+    /// to it computes the new value from the current one, as `hits = hits + 1` does).
+    pub fn reads_row(&self) -> bool {
+        match self {
+            Expr::Literal(_) => false,
+            Expr::Column(_) => true,
+            Expr::Unary(_, x) => x.reads_row(),
+            Expr::Binary(a, _, b) => a.reads_row() || b.reads_row(),
+            Expr::IsNull { expr, .. } => expr.reads_row(),
+            Expr::InList { expr, list, .. } => expr.reads_row() || list.iter().any(Expr::reads_row),
         }
     }
 }

@@ -164,7 +164,10 @@ pub enum Phenomenon {
     /// edge (Adya 2000, ch. 4, PL-2+).
     GSingle,
     /// Lost update (P4, Berenson et al. 1995): the G-single cycle Ti rw→ Tj, Tj ww→ Ti on
-    /// one object — Ti read it, Tj overwrote it, Ti overwrote Tj's version.
+    /// one object — Ti read it, Tj overwrote it, Ti overwrote Tj's version without
+    /// computing from it (a value set outright, typically from Ti's earlier read). An
+    /// overwrite computed from Tj's version (`hits = hits + 1` re-reading the row after
+    /// waiting) loses nothing: that cycle is reported as G-single.
     LostUpdate,
     /// G2-item, item anti-dependency cycle (write skew): a DSG cycle with two or more rw
     /// edges, all item edges (Adya 2000, ch. 4, PL-2.99).
@@ -262,7 +265,7 @@ pub fn analyze(h: &History) -> Analysis {
     let labels = Labels::new(h);
 
     let (g1a, g1b) = ctx.bad_reads();
-    let cycles = Cycles::find(&dsg);
+    let cycles = Cycles::find(&dsg, &|w: &Edge| ctx.overwrote_blindly(w));
 
     for (phenomenon, found) in [
         (Phenomenon::G0, &cycles.g0),
@@ -457,6 +460,29 @@ impl<'h> Context<'h> {
         let links = &self.chains[obs.object].links;
         self.matches(read, obs, exact, &links[q], side)
             != self.matches(read, obs, exact, &links[q - 1], side)
+    }
+
+    /// For a ww edge Tj → Ti: whether Ti's first version of the object after Tj's was set
+    /// outright rather than computed from Tj's in the same statement ([`super::history::VersionInfo::derived`]:
+    /// `hits = hits + 1` after waiting re-reads the newest version, EvalPlanQual, and adds to
+    /// it). Only a blind overwrite loses Tj's update; a computed one is still a G-single
+    /// cycle if Ti read the row before Tj wrote it, but nothing was lost.
+    fn overwrote_blindly(&self, w: &Edge) -> bool {
+        let Some(chain) = self.chains.get(w.object) else {
+            return true;
+        };
+        let versions = &self.h.objects[w.object].versions;
+        let Some(p) = chain.links.windows(2).find_map(|pair| {
+            (pair[0].writer == Some(w.from) && pair[1].writer == Some(w.to))
+                .then_some(pair[0].version)
+                .flatten()
+        }) else {
+            return true;
+        };
+        versions[p + 1..]
+            .iter()
+            .find(|v| v.writer == Some(w.to))
+            .is_none_or(|v| !v.derived)
     }
 
     fn edges(&self) -> Vec<Edge> {
@@ -786,7 +812,9 @@ impl Graph<'_> {
 }
 
 impl Cycles {
-    fn find(dsg: &Dsg) -> Self {
+    /// `blind(w)`: whether the ww edge `w`'s writer overwrote the earlier version without
+    /// computing from it (see [`Context::overwrote_blindly`]).
+    fn find(dsg: &Dsg, blind: &dyn Fn(&Edge) -> bool) -> Self {
         let mut out: HashMap<Xid, Vec<usize>> = HashMap::new();
         for (i, e) in dsg.edges.iter().enumerate() {
             out.entry(e.from).or_default().push(i);
@@ -823,7 +851,11 @@ impl Cycles {
         }
         for e in dsg.edges.iter().filter(|e| is(DepKind::Rw)(e)) {
             let overwrite = dsg.edges.iter().find(|w| {
-                w.kind == DepKind::Ww && w.from == e.to && w.to == e.from && w.object == e.object
+                w.kind == DepKind::Ww
+                    && w.from == e.to
+                    && w.to == e.from
+                    && w.object == e.object
+                    && blind(w)
             });
             if let Some(w) = overwrite {
                 record(&mut lost_update, vec![*e, *w]);

@@ -51,6 +51,11 @@ pub struct VersionInfo {
     pub writer: Option<Xid>,
     /// The row's values; `None` for the unborn version and for a dead (deleted) version.
     pub values: Option<Vec<Value>>,
+    /// Whether the writer computed these values from the previous version of the object in
+    /// the same statement (an UPDATE whose SET reads the row, like `hits = hits + 1`), so
+    /// it did not overwrite that version blindly. Decides lost update (see [`super::dsg`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub derived: bool,
 }
 
 /// One object: a row, with its versions in version order (index 0 is the unborn version).

@@ -147,8 +147,7 @@ pub fn run_script(script: &Script, level: IsolationLevel) -> Result<RunResult, S
     }
     let tables = r
         .store
-        .tables
-        .keys()
+        .committed_tables()
         .map(|t| (t.clone(), r.store.committed_rows(t)))
         .collect();
     Ok(RunResult {

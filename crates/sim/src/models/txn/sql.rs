@@ -9,8 +9,9 @@
 //! The subset:
 //!
 //! - `CREATE TABLE t (c type [PRIMARY KEY], …, [PRIMARY KEY (c)])` with the types `int`,
-//!   `integer`, `bigint`, `smallint` (→ [`ColumnType::Int`]) and `text`, `varchar`, `char`
-//!   (→ [`ColumnType::Text`]; lengths are not enforced).
+//!   `integer`, `bigint`, `smallint` (→ [`ColumnType::Int`], [`ColumnType::BigInt`],
+//!   [`ColumnType::SmallInt`]) and `text`, `varchar`, `char` (→ [`ColumnType::Text`];
+//!   lengths are not enforced).
 //! - `INSERT INTO t [(cols)] VALUES (…), (…)`.
 //! - `SELECT * | expr [AS name], … FROM t [WHERE e] [ORDER BY e [ASC|DESC], …]
 //!   [FOR UPDATE | FOR SHARE]`.
@@ -112,6 +113,34 @@ pub fn parse_statement(sql: &str) -> Result<Statement, SqlError> {
         tokens: &tokens,
         start,
     };
+    // Row-lock strengths sqlparser does not parse: name them rather than report a syntax
+    // error (they differ from FOR UPDATE / FOR SHARE in which locks conflict).
+    let words: Vec<(String, Span)> = tokens
+        .iter()
+        .filter(|t| !is_trivia(&t.token))
+        .map(|t| match &t.token {
+            Token::Word(w) if w.quote_style.is_none() => (w.value.to_ascii_uppercase(), t.span),
+            _ => (String::new(), t.span),
+        })
+        .collect();
+    for (k, (w, span)) in words.iter().enumerate() {
+        let next: Vec<&str> = words[k + 1..]
+            .iter()
+            .take(3)
+            .map(|x| x.0.as_str())
+            .collect();
+        let strength = match next.as_slice() {
+            ["NO", "KEY", "UPDATE", ..] => "FOR NO KEY UPDATE",
+            ["KEY", "SHARE", ..] => "FOR KEY SHARE",
+            _ => continue,
+        };
+        if w == "FOR" {
+            return Err(ctx.unsupported(
+                pos(*span),
+                &format!("{strength} (the subset has FOR UPDATE and FOR SHARE)"),
+            ));
+        }
+    }
 
     let mut parser = Parser::new(&dialect).with_tokens_with_locations(tokens.clone());
     let stmt = parser.parse_statement().map_err(|e| {
@@ -573,13 +602,11 @@ impl Ctx<'_> {
                 return Err(self.error(at, format!("column \"{col}\" specified more than once")));
             }
             let ty = match &def.data_type {
-                sp::DataType::Int(_)
-                | sp::DataType::Integer(_)
-                | sp::DataType::BigInt(_)
-                | sp::DataType::SmallInt(_)
-                | sp::DataType::Int2(_)
-                | sp::DataType::Int4(_)
-                | sp::DataType::Int8(_) => ColumnType::Int,
+                sp::DataType::Int(_) | sp::DataType::Integer(_) | sp::DataType::Int4(_) => {
+                    ColumnType::Int
+                }
+                sp::DataType::BigInt(_) | sp::DataType::Int8(_) => ColumnType::BigInt,
+                sp::DataType::SmallInt(_) | sp::DataType::Int2(_) => ColumnType::SmallInt,
                 sp::DataType::Text
                 | sp::DataType::Varchar(_)
                 | sp::DataType::Char(_)
@@ -1242,6 +1269,9 @@ impl Ctx<'_> {
         let subquery = "subquery (Distlab's SQL subset reads one table per statement)";
         Ok(match e {
             sp::Expr::Identifier(id) => match table {
+                Some(_) if id.quote_style.is_none() && id.value.eq_ignore_ascii_case("default") => {
+                    return Err(self.unsupported(at, "DEFAULT (give the value)"))
+                }
                 Some(_) => Expr::Column(self.ident(id)?),
                 None if id.quote_style.is_none() && id.value.eq_ignore_ascii_case("default") => {
                     return Err(self.unsupported(at, "DEFAULT in VALUES (give every value)"))
@@ -1291,6 +1321,8 @@ impl Ctx<'_> {
                     }
                     _ => Expr::Unary(UnaryOp::Neg, sub(expr)?),
                 },
+                // Unary plus is the identity.
+                sp::UnaryOperator::Plus => self.expr(expr, table, depth + 1)?,
                 other => return Err(self.unsupported(at, &format!("operator {other}"))),
             },
             sp::Expr::BinaryOp { left, op, right } => {

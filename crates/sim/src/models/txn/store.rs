@@ -44,6 +44,7 @@ use super::ast::{
 };
 use super::history::{History, ObjectInfo, Observed, ReadInfo, TxnInfo, TxnOutcome, VersionInfo};
 use super::ssi::{access_path, AccessPath, Ssi, Target};
+use super::types::{arithmetic_type, SqlType};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -67,6 +68,9 @@ pub struct Version {
     /// The newer version an UPDATE made of this row (index in the table).
     pub updated_to: Option<usize>,
     pub values: Vec<Value>,
+    /// Whether an UPDATE computed these values from the version it replaced (its SET reads
+    /// the row, as in `hits = hits + 1`), rather than setting them outright.
+    pub derived: bool,
 }
 
 impl Version {
@@ -79,6 +83,7 @@ impl Version {
             cmax: 0,
             updated_to: None,
             values,
+            derived: false,
         }
     }
 }
@@ -92,6 +97,10 @@ pub struct Table {
     pub versions: Vec<Version>,
     /// Row locks taken by SELECT … FOR UPDATE / FOR SHARE, by version index.
     pub locks: BTreeMap<usize, Vec<(Xid, RowLockMode)>>,
+    /// The transaction that created the table. DDL is transactional in PostgreSQL: other
+    /// transactions see the table once it commits (catalog reads use the latest snapshot),
+    /// and a rollback drops it.
+    pub created_by: Xid,
 }
 
 /// Where a transaction is.
@@ -131,7 +140,7 @@ pub struct DbError {
 }
 
 impl DbError {
-    fn new(sqlstate: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn new(sqlstate: &'static str, message: impl Into<String>) -> Self {
         DbError {
             sqlstate,
             message: message.into(),
@@ -228,6 +237,11 @@ struct Pending {
     blocked_at: Option<usize>,
     /// Stop once the scan has dealt with this version (the one it waited for).
     yield_after: Option<usize>,
+    /// A new version whose changed primary key still has to pass the unique check (the
+    /// statement waited for a transaction holding the same key).
+    key_check: Option<usize>,
+    /// A SELECT's output columns that are booleans (printed `t` / `f`, as by PostgreSQL).
+    booleans: Vec<bool>,
 }
 
 /// A client session (a connection).
@@ -299,7 +313,8 @@ pub struct Scan {
 }
 
 enum RowAction {
-    Update(Vec<Value>),
+    /// The new values, and whether they were computed from the row's current ones.
+    Update(Vec<Value>, bool),
     Delete,
     Lock(RowLockMode),
 }
@@ -329,6 +344,9 @@ enum Step {
     /// Must wait for this transaction; with the version, when it waits for the row itself
     /// (its writer or a conflicting locker), without for a 2PL predicate lock.
     Block(Xid, Option<usize>),
+    /// Changed the row's primary key (new version at this index), and must wait for this
+    /// transaction before the unique check can decide (it inserted or deleted that key).
+    KeyWait(Xid, usize),
 }
 
 impl Store {
@@ -415,6 +433,9 @@ impl Store {
             self.ssi.abort(xid);
         }
         self.predicate_locks.retain(|(x, ..)| *x != xid);
+        if !commit {
+            self.tables.retain(|_, t| t.created_by != xid);
+        }
         for table in self.tables.values_mut() {
             for holders in table.locks.values_mut() {
                 holders.retain(|(x, _)| *x != xid);
@@ -517,8 +538,14 @@ impl Store {
                 if level == IsolationLevel::Serializable && stmt.touches_data() {
                     self.ssi.register(xid, xmin);
                 }
+                // Parse analysis: types checked and literals converted before anything runs.
+                let (stmt, booleans) = match self.analyze(stmt, xid) {
+                    Ok(x) => x,
+                    Err(e) => return self.fail(session, e),
+                };
                 session.pending = Some(Pending {
-                    stmt: stmt.clone(),
+                    stmt,
+                    booleans,
                     snapshot,
                     inserted: 0,
                     autocommit,
@@ -526,6 +553,7 @@ impl Store {
                     affected: 0,
                     blocked_at: None,
                     yield_after: None,
+                    key_check: None,
                 });
                 self.resume(session)
             }
@@ -629,10 +657,34 @@ impl Store {
         Exec::Done(Err(e))
     }
 
-    fn table(&self, name: &str) -> Result<&Table, DbError> {
+    /// [`super::types::analyze`] against the statement's table. Errors: 42P01 (no such
+    /// table), and the type errors listed there.
+    fn analyze(&self, stmt: &Statement, me: Xid) -> Result<(Statement, Vec<bool>), DbError> {
+        let table = match stmt {
+            Statement::Select { table, .. }
+            | Statement::Update { table, .. }
+            | Statement::Delete { table, .. }
+            | Statement::Insert { table, .. } => table,
+            _ => return Ok((stmt.clone(), Vec::new())),
+        };
+        super::types::analyze(stmt, &self.table(table, me)?.columns)
+    }
+
+    /// The table `name` as transaction `me` sees it: committed, or created by `me`.
+    /// Errors: 42P01.
+    fn table(&self, name: &str, me: Xid) -> Result<&Table, DbError> {
         self.tables
             .get(name)
+            .filter(|t| t.created_by == me || self.status(t.created_by) == TxnStatus::Committed)
             .ok_or_else(|| DbError::new("42P01", format!("relation \"{name}\" does not exist")))
+    }
+
+    /// The names of the tables that exist for everyone (their creator committed).
+    pub fn committed_tables(&self) -> impl Iterator<Item = &String> {
+        self.tables
+            .iter()
+            .filter(|(_, t)| self.status(t.created_by) == TxnStatus::Committed)
+            .map(|(n, _)| n)
     }
 
     /// Runs a pending statement.
@@ -647,7 +699,12 @@ impl Store {
         let snap = p.snapshot;
         match p.stmt.clone() {
             Statement::CreateTable { name, columns } => {
-                if self.tables.contains_key(&name) {
+                if let Some(t) = self.tables.get(&name) {
+                    // The catalog's unique index on the name: wait for a creator in
+                    // progress (a rollback drops its table), then it exists.
+                    if t.created_by != me && self.status(t.created_by) == TxnStatus::InProgress {
+                        return Err(Stop::Blocked(t.created_by, None));
+                    }
                     return Err(Stop::Error(DbError::new(
                         "42P07",
                         format!("relation \"{name}\" already exists"),
@@ -660,6 +717,7 @@ impl Store {
                         columns,
                         versions: Vec::new(),
                         locks: BTreeMap::new(),
+                        created_by: me,
                     },
                 );
                 Ok(Outcome::Done {
@@ -671,9 +729,14 @@ impl Store {
                 columns,
                 rows,
             } => {
-                let tab = self.table(&table)?.clone();
+                let tab = self.table(&table, me)?.clone();
                 while p.inserted < rows.len() {
                     let values = build_row(&tab, columns.as_deref(), &rows[p.inserted])?;
+                    if let Some(pk) = tab.columns.iter().position(|c| c.primary_key) {
+                        if values[pk] == Value::Null {
+                            return Err(not_null(&table, &tab.columns[pk].name).into());
+                        }
+                    }
                     if let Some(x) = self.predicate_lock_conflict(&table, me, &values, None) {
                         return Err(Stop::Blocked(x, None));
                     }
@@ -685,34 +748,9 @@ impl Store {
                         }],
                     )?;
                     if let Some(pk) = tab.columns.iter().position(|c| c.primary_key) {
-                        if values[pk] == Value::Null {
-                            return Err(Stop::Error(DbError::new("23502", format!("null value in column \"{}\" of relation \"{table}\" violates not-null constraint", tab.columns[pk].name))));
+                        if let Some(x) = self.unique_check(&table, pk, &values[pk], me, None)? {
+                            return Err(Stop::Blocked(x, None));
                         }
-                        match self.key_conflict(&table, pk, &values[pk], me) {
-                            Some(KeyConflict::Wait(x)) => return Err(Stop::Blocked(x, None)),
-                            Some(KeyConflict::Exists) => {
-                                // PostgreSQL's _bt_check_unique checks SSI conflicts on
-                                // the index page before reporting the violation, so a
-                                // dangerous structure wins over 23505 (40001).
-                                self.ssi.conflict_in(
-                                    me,
-                                    &[Target::IndexPage {
-                                        table: table.clone(),
-                                    }],
-                                )?;
-                                return Err(Stop::Error(DbError::new(
-                                    "23505",
-                                    format!("duplicate key value violates unique constraint \"{table}_pkey\""),
-                                )));
-                            }
-                            None => {}
-                        }
-                        self.ssi.conflict_in(
-                            me,
-                            &[Target::IndexPage {
-                                table: table.clone(),
-                            }],
-                        )?;
                     }
                     let tab_mut = self.tables.get_mut(&table).expect("checked");
                     tab_mut.versions.push(Version::created(me, cid, values));
@@ -730,7 +768,7 @@ impl Store {
                 order_by,
                 lock,
             } => {
-                let tab = self.table(&table)?.clone();
+                let tab = self.table(&table, me)?.clone();
                 // 2PL: every row read is share-locked until the end of the transaction.
                 let lock = match level {
                     IsolationLevel::Serializable2pl => lock.or(Some(RowLockMode::ForShare)),
@@ -791,6 +829,7 @@ impl Store {
                                         }),
                                     ));
                                 }
+                                Ok(Step::KeyWait(..)) => unreachable!("a lock changes no key"),
                                 Err(e) => return Err(e.into()),
                             }
                         }
@@ -834,9 +873,19 @@ impl Store {
                     Projection::All => tab.columns.iter().map(|c| c.name.clone()).collect(),
                     Projection::Exprs(es) => es.iter().map(|(_, n)| n.clone()).collect(),
                 };
+                // Booleans print as PostgreSQL prints them.
+                let shown = |(k, v): (usize, Value)| match (p.booleans.get(k), v) {
+                    (Some(true), Value::Int(b)) => {
+                        Value::Text(if b != 0 { "t" } else { "f" }.into())
+                    }
+                    (_, v) => v,
+                };
                 Ok(Outcome::Rows {
                     columns,
-                    rows: out.into_iter().map(|(_, r)| r).collect(),
+                    rows: out
+                        .into_iter()
+                        .map(|(_, r)| r.into_iter().enumerate().map(shown).collect())
+                        .collect(),
                 })
             }
             Statement::Update {
@@ -844,13 +893,14 @@ impl Store {
                 assignments,
                 filter,
             } => {
-                let tab = self.table(&table)?;
+                let tab = self.table(&table, me)?;
                 if let Some((c, _)) = assignments
                     .iter()
                     .find(|(c, _)| !tab.columns.iter().any(|x| &x.name == c))
                 {
                     return Err(Stop::Error(no_column(c)));
                 }
+                let derived = assignments.iter().any(|(_, e)| e.reads_row());
                 self.modify(me, p, "UPDATE", &table, filter.as_ref(), |tab, vals| {
                     let mut new = vals.to_vec();
                     for (c, e) in &assignments {
@@ -861,7 +911,7 @@ impl Store {
                             .expect("checked");
                         new[i] = coerce(&tab.columns[i], eval(tab, e, vals)?)?;
                     }
-                    Ok(RowAction::Update(new))
+                    Ok(RowAction::Update(new, derived))
                 })
             }
             Statement::Delete { table, filter } => {
@@ -895,7 +945,13 @@ impl Store {
         let t = &self.txns[&me];
         let (cid, level) = (t.cid, t.level);
         let dirty = level == IsolationLevel::ReadUncommitted;
-        let tab = self.table(table)?.clone();
+        if let Some(n) = p.key_check.take() {
+            if let Some(x) = self.check_new_key(table, n, me)? {
+                p.key_check = Some(n);
+                return Err(Stop::Blocked(x, None));
+            }
+        }
+        let tab = self.table(table, me)?.clone();
         let resumed = p.blocked_at;
         let path = self.begin_scan(me, &tab, filter, &[], cid, p)?;
         let mut seen = Vec::new();
@@ -935,6 +991,12 @@ impl Store {
                         }),
                     ));
                 }
+                Step::KeyWait(x, n) => {
+                    p.affected += 1;
+                    p.blocked_at = Some(i);
+                    p.key_check = Some(n);
+                    return Err(Stop::Blocked(x, None));
+                }
             }
         }
         self.record_scan(me, table, filter, p.snapshot, cid, seen);
@@ -970,11 +1032,14 @@ impl Store {
         )
     }
 
-    /// Acts on the row whose version `i` the scan found, following PostgreSQL's
-    /// heap_update / heap_lock_tuple: wait for a writer or conflicting locker in progress;
-    /// if a committed transaction changed the row after the snapshot, READ COMMITTED moves
-    /// to the newest version and re-checks the WHERE clause (EvalPlanQual), stricter levels
-    /// fail with 40001.
+    /// Acts on the row whose version `i` the scan found, following PostgreSQL's ExecUpdate
+    /// and heap_update / heap_lock_tuple: compute the new values first (so an error in them,
+    /// or a NULL key, fails before any wait: PostgreSQL projects and checks constraints
+    /// before table_tuple_update); wait for a writer or conflicting locker in progress; if a
+    /// committed transaction changed the row after the snapshot, READ COMMITTED moves to the
+    /// newest version and re-checks the WHERE clause (EvalPlanQual), stricter levels fail
+    /// with 40001. An UPDATE that changes the primary key then passes the unique check on
+    /// the new key, as the new index entry does (23505, or wait for the key's holder).
     #[allow(clippy::too_many_arguments)]
     fn act_with(
         &mut self,
@@ -989,6 +1054,17 @@ impl Store {
         loop {
             let tab = &self.tables[table];
             let v = &tab.versions[i];
+            let a = action(tab, &v.values)?;
+            let pk = tab.columns.iter().position(|c| c.primary_key);
+            let new_key = match (&a, pk) {
+                (RowAction::Update(vals, _), Some(k)) if vals[k] != v.values[k] => {
+                    if vals[k] == Value::Null {
+                        return Err(not_null(table, &tab.columns[k].name));
+                    }
+                    Some(k)
+                }
+                _ => None,
+            };
             // A version another transaction created and has not committed (only READ
             // UNCOMMITTED scans see one): writing it would be a dirty write (P0), which no
             // level allows. Wait for its creator.
@@ -1023,7 +1099,6 @@ impl Store {
                 },
                 None => {}
             }
-            let a = action(tab, &v.values)?;
             let want = match &a {
                 RowAction::Lock(m) => *m,
                 _ => RowLockMode::ForUpdate,
@@ -1039,7 +1114,7 @@ impl Store {
             }
             if !matches!(a, RowAction::Lock(_)) {
                 let new = match &a {
-                    RowAction::Update(vals) => Some(vals.clone()),
+                    RowAction::Update(vals, _) => Some(vals.clone()),
                     _ => None,
                 };
                 let old = tab.versions[i].values.clone();
@@ -1078,12 +1153,21 @@ impl Store {
                     // An aborted update may have left a link to its (dead) new version.
                     tab.versions[i].updated_to = None;
                 }
-                RowAction::Update(values) => {
+                RowAction::Update(values, derived) => {
                     let n = tab.versions.len();
                     tab.versions[i].xmax = Some(me);
                     tab.versions[i].cmax = cid;
                     tab.versions[i].updated_to = Some(n);
-                    tab.versions.push(Version::created(me, cid, values));
+                    tab.versions.push(Version {
+                        derived,
+                        ..Version::created(me, cid, values)
+                    });
+                    if new_key.is_some() {
+                        // The new key gets an index entry, with the unique check.
+                        if let Some(x) = self.check_new_key(table, n, me)? {
+                            return Ok(Step::KeyWait(x, n));
+                        }
+                    }
                 }
             }
             return Ok(Step::Done(i));
@@ -1287,11 +1371,60 @@ impl Store {
         self.scans.push(scan);
     }
 
-    /// Another live version with the same primary key value, judged like PostgreSQL's
-    /// unique index check (not by snapshot): wait for its creator or deleter in progress.
-    fn key_conflict(&self, table: &str, pk: usize, key: &Value, me: Xid) -> Option<KeyConflict> {
-        for v in &self.tables[table].versions {
-            if &v.values[pk] != key {
+    /// The unique check of the new version `n` that an UPDATE gave a new primary key (see
+    /// [`Store::unique_check`]).
+    fn check_new_key(&mut self, table: &str, n: usize, me: Xid) -> Result<Option<Xid>, DbError> {
+        let tab = &self.tables[table];
+        let Some(pk) = tab.columns.iter().position(|c| c.primary_key) else {
+            return Ok(None);
+        };
+        let key = tab.versions[n].values[pk].clone();
+        self.unique_check(table, pk, &key, me, Some(n))
+    }
+
+    /// A new index entry for primary key `key` (an INSERT, or an UPDATE that changed the key
+    /// into version `skip`), as PostgreSQL's _bt_doinsert: `Ok(Some(x))` to wait for `x`
+    /// (it inserted or deleted the key and is in progress), `Ok(None)` when the key is
+    /// free, after SSI's conflict-in on the index page. Errors: 23505 when a live row has
+    /// the key — but _bt_check_unique checks SSI conflicts on the index page first, so a
+    /// dangerous structure wins over 23505 (40001).
+    fn unique_check(
+        &mut self,
+        table: &str,
+        pk: usize,
+        key: &Value,
+        me: Xid,
+        skip: Option<usize>,
+    ) -> Result<Option<Xid>, DbError> {
+        let conflict = self.key_conflict(table, pk, key, me, skip);
+        if let Some(KeyConflict::Wait(x)) = conflict {
+            return Ok(Some(x));
+        }
+        self.ssi.conflict_in(
+            me,
+            &[Target::IndexPage {
+                table: table.into(),
+            }],
+        )?;
+        match conflict {
+            Some(KeyConflict::Exists) => Err(unique_violation(table)),
+            _ => Ok(None),
+        }
+    }
+
+    /// Another live version with the same primary key value (other than version `skip`),
+    /// judged like PostgreSQL's unique index check (not by snapshot): wait for its creator
+    /// or deleter in progress.
+    fn key_conflict(
+        &self,
+        table: &str,
+        pk: usize,
+        key: &Value,
+        me: Xid,
+        skip: Option<usize>,
+    ) -> Option<KeyConflict> {
+        for (i, v) in self.tables[table].versions.iter().enumerate() {
+            if &v.values[pk] != key || skip == Some(i) {
                 continue;
             }
             let created = match self.status(v.xmin) {
@@ -1368,6 +1501,7 @@ impl Store {
                         versions: vec![VersionInfo {
                             writer: None,
                             values: None,
+                            derived: false,
                         }],
                     });
                     objects_of
@@ -1380,12 +1514,19 @@ impl Store {
                 o.versions.push(VersionInfo {
                     writer: Some(v.xmin),
                     values: Some(v.values.clone()),
+                    derived: v.derived,
                 });
                 place.insert((name.clone(), i), (obj, o.versions.len() - 1));
-                if let (Some(d), None) = (v.xmax, v.updated_to) {
+                // A deletion, or an update that moved the row to another key, ends the
+                // object with a dead version.
+                let moved = v
+                    .updated_to
+                    .is_some_and(|n| pk.is_some_and(|k| tab.versions[n].values[k] != v.values[k]));
+                if let (Some(d), true) = (v.xmax, v.updated_to.is_none() || moved) {
                     o.versions.push(VersionInfo {
                         writer: Some(d),
                         values: None,
+                        derived: false,
                     });
                 }
             }
@@ -1481,6 +1622,22 @@ enum KeyConflict {
     Exists,
 }
 
+/// 23505, as PostgreSQL words it for the table's primary key.
+fn unique_violation(table: &str) -> DbError {
+    DbError::new(
+        "23505",
+        format!("duplicate key value violates unique constraint \"{table}_pkey\""),
+    )
+}
+
+/// 23502: a NULL in a NOT NULL column (the primary key).
+fn not_null(table: &str, column: &str) -> DbError {
+    DbError::new(
+        "23502",
+        format!("null value in column \"{column}\" of relation \"{table}\" violates not-null constraint"),
+    )
+}
+
 fn no_column(c: &str) -> DbError {
     DbError::new("42703", format!("column \"{c}\" does not exist"))
 }
@@ -1495,20 +1652,25 @@ fn cmp_nulls_last(a: &Value, b: &Value) -> std::cmp::Ordering {
     }
 }
 
+/// A value stored into `col` (PostgreSQL's assignment conversion): integers are checked
+/// against the column's range (22003), text read as an integer for an integer column
+/// (22P02), integers written as text into a text column.
 fn coerce(col: &Column, v: Value) -> Result<Value, DbError> {
-    match (col.ty, &v) {
-        (_, Value::Null)
-        | (ColumnType::Int, Value::Int(_))
-        | (ColumnType::Text, Value::Text(_)) => Ok(v),
-        (ColumnType::Int, Value::Text(s)) => {
-            s.trim().parse::<i64>().map(Value::Int).map_err(|_| {
+    let ty = SqlType::of_column(col.ty);
+    match (col.ty, v) {
+        (_, Value::Null) => Ok(Value::Null),
+        (ColumnType::Text, Value::Text(s)) => Ok(Value::Text(s)),
+        (ColumnType::Text, Value::Int(i)) => Ok(Value::Text(i.to_string())),
+        (_, Value::Int(i)) => Ok(Value::Int(ty.check_range(i)?)),
+        (_, Value::Text(s)) => {
+            let n = s.trim().parse::<i64>().map_err(|_| {
                 DbError::new(
                     "22P02",
-                    format!("invalid input syntax for type integer: \"{s}\""),
+                    format!("invalid input syntax for type {}: \"{s}\"", ty.name()),
                 )
-            })
+            })?;
+            Ok(Value::Int(ty.check_range(n)?))
         }
-        (ColumnType::Text, Value::Int(i)) => Ok(Value::Text(i.to_string())),
     }
 }
 
@@ -1595,7 +1757,11 @@ fn eval(tab: &Table, e: &Expr, vals: &[Value]) -> Result<Value, DbError> {
         }
         Expr::Unary(UnaryOp::Not, x) => boolean(truth(&eval(tab, x, vals)?).map(|b| !b)),
         Expr::Unary(UnaryOp::Neg, x) => match eval(tab, x, vals)? {
-            Value::Int(i) => Value::Int(-i),
+            Value::Int(i) => {
+                let ty = arithmetic_type(&tab.columns, e);
+                let n = i.checked_neg().ok_or_else(|| ty.out_of_range())?;
+                Value::Int(ty.check_range(n)?)
+            }
             Value::Null => Value::Null,
             Value::Text(_) => return Err(DbError::new("42883", "operator does not exist: - text")),
         },
@@ -1638,7 +1804,9 @@ fn eval(tab: &Table, e: &Expr, vals: &[Value]) -> Result<Value, DbError> {
                         BinaryOp::Div => x.checked_div(y),
                         _ => x.checked_rem(y),
                     };
-                    Value::Int(r.ok_or_else(|| DbError::new("22003", "bigint out of range"))?)
+                    // Overflow at the width of the operation's static type (int4pl …).
+                    let ty = arithmetic_type(&tab.columns, e);
+                    Value::Int(ty.check_range(r.ok_or_else(|| ty.out_of_range())?)?)
                 }
             }
         }
