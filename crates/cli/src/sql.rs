@@ -4,7 +4,7 @@
 use crate::{emit, emitln, Failure};
 use distlab_sim::models::txn::ast::{IsolationLevel, Value};
 use distlab_sim::models::txn::run::{run_script, RunResult, StatementResult};
-use distlab_sim::models::txn::script::{parse_script, Script};
+use distlab_sim::models::txn::script::{parse_script_lenient, Script, ScriptError};
 use distlab_sim::models::txn::store::Outcome;
 use serde_json::{json, Value as Json};
 use std::path::Path;
@@ -103,8 +103,18 @@ pub fn to_json(r: &RunResult) -> Json {
     json!({ "statements": statements, "tables": tables })
 }
 
-/// Reads, parses and simulates a script at the `--level` given (default read committed).
-/// Errors (bad level, unreadable file, malformed script, failing setup) are bad input.
+/// Parses a script as the web page does: a session line whose SQL does not parse (bad or
+/// unsupported SQL) is kept, and fails in its session with SQLSTATE 42601 and a message
+/// naming the construct, its line and column, as PostgreSQL would fail it. Errors: a
+/// malformed script (a line without a `session:` or `setup:` prefix, a prefix without a
+/// statement, a `setup:` line after the sessions' lines, bad SQL in a `setup:` line).
+pub fn parse(text: &str) -> Result<Script, ScriptError> {
+    parse_script_lenient(text)
+}
+
+/// Reads, parses ([`parse`]) and simulates a script at the `--level` given (default read
+/// committed). Errors (bad level, unreadable file, malformed script, failing setup) are bad
+/// input.
 pub fn load_and_run(
     path: &Path,
     level: Option<&str>,
@@ -116,8 +126,7 @@ pub fn load_and_run(
         .unwrap_or(IsolationLevel::ReadCommitted);
     let text = std::fs::read_to_string(path)
         .map_err(|e| Failure::Input(format!("cannot read {}: {e}", path.display())))?;
-    let script =
-        parse_script(&text).map_err(|e| Failure::Input(format!("{}:{e}", path.display())))?;
+    let script = parse(&text).map_err(|e| Failure::Input(format!("{}:{e}", path.display())))?;
     let r = run_script(&script, level)
         .map_err(|e| Failure::Input(format!("{}: {e}", path.display())))?;
     Ok((script, level, r))

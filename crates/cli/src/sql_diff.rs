@@ -8,11 +8,11 @@
 //! waits briefly for it; if it has not finished, it asks `pg_blocking_pids` whether the
 //! session's backend waits for a lock.
 
-use crate::sql::load_and_run;
+use crate::sql::{load_and_run, parse};
 use crate::{emitln, Failure};
 use distlab_sim::models::txn::ast::{IsolationLevel, Statement};
 use distlab_sim::models::txn::run::{run_script, RunResult};
-use distlab_sim::models::txn::script::{parse_script, Script};
+use distlab_sim::models::txn::script::Script;
 use distlab_sim::models::txn::store::Outcome;
 use postgres::{Client, NoTls, SimpleQueryMessage};
 use std::collections::{BTreeMap, VecDeque};
@@ -183,18 +183,10 @@ fn run_postgres(
     admin
         .batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}; SET search_path = {schema};"))
         .map_err(|e| format!("cannot prepare schema {schema}: {e}"))?;
-    let mut tables = Vec::new();
     for l in &script.setup {
         admin
             .batch_execute(&l.sql)
             .map_err(|e| format!("line {}: setup failed on PostgreSQL: {e}", l.line))?;
-        if let Statement::CreateTable { name, columns } = &l.statement {
-            let pk = columns
-                .iter()
-                .find(|c| c.primary_key)
-                .map(|c| c.name.clone());
-            tables.push((name.clone(), pk));
-        }
     }
 
     // One thread and connection per session.
@@ -300,19 +292,58 @@ fn run_postgres(
     for h in handles {
         let _ = h.join();
     }
-    let mut finals = BTreeMap::new();
-    for (t, pk) in tables {
-        let order = pk.map(|c| format!(" order by {c}")).unwrap_or_default();
-        finals.insert(
-            t.clone(),
-            match pg_exec(&mut admin, &format!("select * from {t}{order}")) {
-                Res::Rows(r) => r,
-                _ => Vec::new(),
-            },
-        );
-    }
+    let finals = read_tables(&mut admin, &schema);
     let _ = admin.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
-    Ok((obs, finals))
+    Ok((obs, finals?))
+}
+
+/// Every table of `schema` at the end, whichever line created it, rows ordered by the
+/// primary key (heap order without one, as the simulator's).
+fn read_tables(admin: &mut Client, schema: &str) -> Result<Tables, String> {
+    let tables = admin
+        .query(
+            "select c.relname::text, \
+                    array(select a.attname::text \
+                          from unnest(i.indkey::int2[]) with ordinality as k(attnum, pos) \
+                          join pg_attribute a on a.attrelid = c.oid and a.attnum = k.attnum \
+                          order by k.pos) \
+             from pg_class c \
+             join pg_namespace s on s.oid = c.relnamespace \
+             left join pg_index i on i.indrelid = c.oid and i.indisprimary \
+             where s.nspname = $1 and c.relkind in ('r', 'p') \
+             order by 1",
+            &[&schema],
+        )
+        .map_err(|e| format!("cannot list the tables of schema {schema}: {e}"))?;
+    let mut finals = BTreeMap::new();
+    for row in tables {
+        let t: String = row.get(0);
+        let pk: Vec<String> = row.get(1);
+        let order = if pk.is_empty() {
+            String::new()
+        } else {
+            let cols: Vec<String> = pk.iter().map(|c| quote_ident(c)).collect();
+            format!(" order by {}", cols.join(", "))
+        };
+        let sql = format!("select * from {}{order}", quote_ident(&t));
+        match pg_exec(admin, &sql) {
+            Res::Rows(r) => {
+                finals.insert(t, r);
+            }
+            other => {
+                return Err(format!(
+                    "cannot read table {t} on PostgreSQL: {}",
+                    describe(&other)
+                ))
+            }
+        }
+    }
+    Ok(finals)
+}
+
+/// `name` as a quoted SQL identifier.
+fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
 }
 
 fn rows_text(rows: &[Vec<distlab_sim::models::txn::ast::Value>]) -> Vec<Vec<Option<String>>> {
@@ -371,8 +402,13 @@ fn compare(script: &Script, sim: &RunResult, pg: &[Observed], pg_tables: &Tables
             }
         }
         if mine != theirs || s.blocked != pg[i].blocked {
+            // A line the simulator could not parse: say what it does not support.
+            let why = match &script.steps[i].statement {
+                Statement::Invalid { message } => format!(" ({message})"),
+                _ => String::new(),
+            };
             out.push(format!(
-                "line {} ({}: {}): simulator {}{}; PostgreSQL {}{}",
+                "line {} ({}: {}): simulator {}{why}{}; PostgreSQL {}{}",
                 s.line,
                 s.session,
                 s.sql,
@@ -383,14 +419,23 @@ fn compare(script: &Script, sim: &RunResult, pg: &[Observed], pg_tables: &Tables
             ));
         }
     }
-    for (t, rows) in &sim.tables {
-        let mine = rows_text(rows);
-        if pg_tables.get(t) != Some(&mine) {
-            out.push(format!(
-                "table {t}: simulator {:?}; PostgreSQL {:?}",
-                mine,
-                pg_tables.get(t)
-            ));
+    // Every table that exists at the end on either side.
+    let names: std::collections::BTreeSet<&String> =
+        sim.tables.keys().chain(pg_tables.keys()).collect();
+    for t in names {
+        let mine = sim.tables.get(t).map(|rows| rows_text(rows));
+        match (mine, pg_tables.get(t)) {
+            (Some(mine), Some(theirs)) if mine == *theirs => {}
+            (Some(mine), Some(theirs)) => {
+                out.push(format!("table {t}: simulator {mine:?}; PostgreSQL {theirs:?}"))
+            }
+            (Some(mine), None) => out.push(format!(
+                "table {t}: exists on the simulator only, with rows {mine:?}; PostgreSQL has no such table"
+            )),
+            (None, Some(theirs)) => out.push(format!(
+                "table {t}: exists on PostgreSQL only, with rows {theirs:?}; the simulator has no such table"
+            )),
+            (None, None) => {}
         }
     }
     out
@@ -404,7 +449,7 @@ fn diff_text(
     level: IsolationLevel,
     worker: usize,
 ) -> Result<Vec<String>, String> {
-    let script = parse_script(text).map_err(|e| e.to_string())?;
+    let script = parse(text).map_err(|e| e.to_string())?;
     let sim = run_script(&script, level)?;
     let (pg, pg_tables) = run_postgres(url, &script, level, worker)?;
     Ok(compare(&script, &sim, &pg, &pg_tables))
@@ -661,8 +706,30 @@ pub fn diff(path: &Path, url: &str, level: Option<&str>) -> Result<u8, Failure> 
 
 #[cfg(test)]
 mod tests {
-    use super::has_cycle;
+    use super::{compare, has_cycle, Tables};
+    use distlab_sim::models::txn::ast::IsolationLevel;
+    use distlab_sim::models::txn::run::run_script;
     use std::collections::BTreeMap;
+
+    #[test]
+    fn tables_on_one_side_only_are_disagreements() {
+        let script = crate::sql::parse(
+            "setup: create table t (id int primary key, v int);\nsetup: insert into t values (1, 10);\n",
+        )
+        .unwrap();
+        let sim = run_script(&script, IsolationLevel::ReadCommitted).unwrap();
+        let row = |a: &str, b: &str| vec![Some(a.to_string()), Some(b.to_string())];
+        let same: Tables = [("t".to_string(), vec![row("1", "10")])].into();
+        assert!(compare(&script, &sim, &[], &same).is_empty());
+        let other: Tables = [("u".to_string(), vec![row("2", "20")])].into();
+        assert_eq!(
+            compare(&script, &sim, &[], &other),
+            vec![
+                "table t: exists on the simulator only, with rows [[Some(\"1\"), Some(\"10\")]]; PostgreSQL has no such table",
+                "table u: exists on PostgreSQL only, with rows [[Some(\"2\"), Some(\"20\")]]; the simulator has no such table",
+            ]
+        );
+    }
 
     #[test]
     fn waits_for_cycles() {

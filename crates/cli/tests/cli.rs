@@ -298,16 +298,80 @@ fn sql_run_level_applies_to_sessions_without_their_own() {
 
 #[test]
 fn sql_run_rejects_malformed_scripts_with_the_line() {
+    // A line without a `session:` prefix.
     let path = sql_script(
         "bad.sql",
-        "setup: create table t (id int primary key);\nT1: select * from t join u on true;\n",
+        "setup: create table t (id int primary key);\nselect * from t;\n",
+    );
+    let o = distlab(&["sql", "run", path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("line 2, column 1"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("expected `session: statement;`"),
+        "{}",
+        stderr(&o)
+    );
+    let o = distlab(&["sql", "run", path.to_str().unwrap(), "--level", "chaos"]);
+    assert_eq!(o.status.code(), Some(2));
+    // Bad SQL in a setup line: the sessions would not have their data.
+    let path = sql_script(
+        "bad-setup.sql",
+        "setup: create table t (id int primary key);\nsetup: insert into t select 1;\nT1: select * from t;\n",
     );
     let o = distlab(&["sql", "run", path.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("line 2"), "{}", stderr(&o));
-    assert!(stderr(&o).contains("JOIN"), "{}", stderr(&o));
-    let o = distlab(&["sql", "run", path.to_str().unwrap(), "--level", "chaos"]);
-    assert_eq!(o.status.code(), Some(2));
+}
+
+const BAD_SQL_LINES: &str = "setup: create table t (id int primary key, v int);\n\
+setup: insert into t values (1, 10);\n\
+T1: begin;\n\
+T1: select * from t join u on true;\n\
+T1: select * from t;\n\
+T1: rollback;\n\
+T2: selec 1;\n\
+T2: select * from t;\n";
+
+#[test]
+fn sql_run_runs_a_bad_sql_line_as_a_failing_statement() {
+    // As on the web page and in psql: the line fails in its session (42601, naming the
+    // construct, its line and column), which aborts its transaction until ROLLBACK; the
+    // rest of the script runs.
+    let path = sql_script("bad-lines.sql", BAD_SQL_LINES);
+    let o = distlab(&["sql", "run", path.to_str().unwrap(), "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    let st = v["statements"].as_array().unwrap();
+    assert_eq!(st.len(), 6);
+    assert_eq!(st[1]["line"], 4);
+    assert_eq!(st[1]["sql"], "select * from t join u on true;");
+    assert_eq!(st[1]["status"], "error");
+    assert_eq!(st[1]["sqlstate"], "42601");
+    let m = st[1]["message"].as_str().unwrap();
+    assert!(m.starts_with("line 4, column 21: unsupported: JOIN"), "{m}");
+    assert_eq!(st[2]["sqlstate"], "25P02", "the block is aborted");
+    assert_eq!(st[3]["status"], "ok");
+    assert_eq!(st[3]["command"], "ROLLBACK");
+    assert_eq!(st[4]["sqlstate"], "42601");
+    let m = st[4]["message"].as_str().unwrap();
+    assert!(m.starts_with("line 7, column 5: syntax error"), "{m}");
+    assert_eq!(st[5]["status"], "ok", "autocommit goes on after the error");
+    assert_eq!(st[5]["rows"], serde_json::json!([[1, 10]]));
+    assert_eq!(v["tables"]["t"], serde_json::json!([[1, 10]]));
+
+    let o = distlab(&["sql", "run", path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("→ ERROR 42601: line 4, column 21: unsupported: JOIN"),
+        "{out}"
+    );
+    assert!(out.contains("→ ERROR 25P02"), "{out}");
+    assert!(
+        out.contains("→ ERROR 42601: line 7, column 5: syntax error"),
+        "{out}"
+    );
+    assert!(out.contains("table t: (1, 10)"), "{out}");
 }
 
 #[test]

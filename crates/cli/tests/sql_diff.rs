@@ -97,6 +97,66 @@ fn store_behaviours_agree_with_postgresql() {
     }
 }
 
+/// Writes `SETUP` + `body` to a fresh file and diffs it.
+fn diff_body(name: &str, body: &str, url: &str) -> (i32, String) {
+    let dir = std::env::temp_dir().join(format!("distlab-sql-diff-b-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("{name}.sql"));
+    std::fs::write(&path, format!("{SETUP}{body}")).unwrap();
+    diff(&path, url)
+}
+
+#[test]
+fn bad_sql_lines_run_on_both_sides() {
+    let Some(url) = url() else { return };
+    // A syntax error fails in its session on both sides (42601), aborting the block.
+    let (code, out) = diff_body(
+        "syntax-error",
+        "T1: begin;\nT1: selec * from test;\nT1: select * from test;\nT1: rollback;\nT2: update test set value = 11 where id = 1;\nT1: select * from test order by id;\n",
+        &url,
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("agree on all 6 statements"), "{out}");
+    // SQL PostgreSQL runs but the simulator does not support: they disagree, and the line
+    // says what the simulator does not support.
+    let (code, out) = diff_body(
+        "join",
+        "T1: select * from test a join test b on a.id = b.id;\nT1: select * from test;\n",
+        &url,
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("line 3 (T1: select * from test a join test b on a.id = b.id;): simulator error 42601 (line 3, column "),
+        "{out}"
+    );
+    assert!(out.contains("unsupported: JOIN"), "{out}");
+    assert!(out.contains("; PostgreSQL 2 row(s)"), "{out}");
+    assert!(out.contains(": 1 disagreement(s)"), "{out}");
+}
+
+#[test]
+fn tables_created_by_sessions_are_compared() {
+    let Some(url) = url() else { return };
+    let (code, out) = diff_body(
+        "session-table",
+        "T1: create table u (id int primary key, v int);\nT1: insert into u values (2, 20), (1, 10);\nT2: begin;\nT2: update u set v = 11 where id = 1;\nT2: commit;\n",
+        &url,
+    );
+    assert_eq!(code, 0, "{out}");
+    // A table only PostgreSQL creates (the simulator does not support CREATE TABLE AS).
+    let (code, out) = diff_body(
+        "one-side-table",
+        "T1: create table w as select * from test;\n",
+        &url,
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("table w: exists on PostgreSQL only, with rows [[Some(\"1\"), Some(\"10\")], [Some(\"2\"), Some(\"20\")]]; the simulator has no such table"),
+        "{out}"
+    );
+    assert!(out.contains(": 2 disagreement(s)"), "{out}");
+}
+
 #[test]
 fn presets_agree_with_postgresql_at_every_level() {
     use distlab_sim::models::txn::presets::PRESETS;
