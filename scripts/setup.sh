@@ -64,6 +64,11 @@ if [ "$want_postgres" = 1 ]; then
   fi
   # A password for TCP connections from the tests (local machine only).
   su postgres -c "psql -qc \"ALTER USER postgres PASSWORD 'distlab'\"" >/dev/null
+  # The differential tests' database, with the C collation the simulator's text order
+  # follows (whatever locale the cluster was created with).
+  if ! su postgres -c "psql -Atc \"select 1 from pg_database where datname = 'distlab'\"" | grep -q 1; then
+    su postgres -c "psql -qc \"CREATE DATABASE distlab TEMPLATE template0 LC_COLLATE 'C' LC_CTYPE 'C'\"" >/dev/null
+  fi
 fi
 
 say "toolchain ready"

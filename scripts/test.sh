@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh --browser --postgres
 export PATH="$HOME/.cargo/bin:$PWD/node_modules/.bin:$PATH"
 export DISTLAB_TESTDATA="${DISTLAB_TESTDATA:-$(cd .. && pwd)/shared/testdata}"
-export DISTLAB_POSTGRES_URL="${DISTLAB_POSTGRES_URL:-postgres://postgres:distlab@127.0.0.1:5432/postgres}"
+export DISTLAB_POSTGRES_URL="${DISTLAB_POSTGRES_URL:-postgres://postgres:distlab@127.0.0.1:5432/distlab}"
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check

@@ -3,6 +3,7 @@
 
 use crate::{emit, emitln, Failure};
 use distlab_sim::models::txn::ast::{IsolationLevel, Value};
+use distlab_sim::models::txn::dsg::analyze;
 use distlab_sim::models::txn::run::{run_script, RunResult, StatementResult};
 use distlab_sim::models::txn::script::{parse_script_lenient, Script, ScriptError};
 use distlab_sim::models::txn::store::Outcome;
@@ -100,7 +101,27 @@ pub fn to_json(r: &RunResult) -> Json {
             )
         })
         .collect();
-    json!({ "statements": statements, "tables": tables })
+    let anomalies: Vec<Json> = analyze(&r.store.history())
+        .findings
+        .iter()
+        .map(|f| {
+            json!({
+                "code": f.phenomenon.code(),
+                "name": f.phenomenon.name(),
+                "sessions": f.txns.iter().map(|x| session_of(r, *x)).collect::<Vec<_>>(),
+                "explanation": f.explanation,
+            })
+        })
+        .collect();
+    json!({ "statements": statements, "tables": tables, "anomalies": anomalies })
+}
+
+/// The session that ran transaction `x`.
+fn session_of(r: &RunResult, x: distlab_sim::models::txn::store::Xid) -> String {
+    r.store
+        .txns
+        .get(&x)
+        .map_or_else(|| x.to_string(), |t| t.session.clone())
 }
 
 /// Parses a script as the web page does: a session line whose SQL does not parse (bad or
@@ -218,6 +239,14 @@ pub fn run(path: &Path, level: Option<&str>, as_json: bool) -> Result<u8, Failur
     emit(statement_lines(&r.statements).as_bytes())?;
     for (t, rows) in &r.tables {
         emitln(&format!("table {t}: {}", rows_line(rows)))?;
+    }
+    // The anomaly checker's verdict on the committed transactions (Adya's DSG).
+    let findings = analyze(&r.store.history()).findings;
+    if findings.is_empty() {
+        emitln("anomalies: none (the committed transactions have no dependency cycle)")?;
+    }
+    for f in &findings {
+        emitln(&format!("anomaly: {}", f.explanation))?;
     }
     Ok(0)
 }

@@ -272,6 +272,46 @@ fn sql_run_json_reports_blocking_errors_rows_and_tables() {
     // No ORDER BY: heap order, where an update's new version comes last, as in PostgreSQL.
     assert_eq!(st[6]["rows"], serde_json::json!([[2, 20], [1, 11]]));
     assert_eq!(v["tables"]["test"], serde_json::json!([[1, 11], [2, 20]]));
+    // Repeatable read refused the second write: the checker finds nothing.
+    assert_eq!(v["anomalies"], serde_json::json!([]));
+}
+
+#[test]
+fn sql_run_names_the_anomalies_of_the_run() {
+    // The write-skew preset's shape at repeatable read: both doctors go off call.
+    let text = "setup: create table doctors (id int primary key, on_call int);\n\
+setup: insert into doctors values (1, 1), (2, 1);\n\
+T1: begin isolation level repeatable read;\n\
+T2: begin isolation level repeatable read;\n\
+T1: select * from doctors where on_call = 1;\n\
+T2: select * from doctors where on_call = 1;\n\
+T1: update doctors set on_call = 0 where id = 1;\n\
+T2: update doctors set on_call = 0 where id = 2;\n\
+T1: commit;\n\
+T2: commit;\n";
+    let path = sql_script("write-skew.sql", text);
+    let o = distlab(&["sql", "run", path.to_str().unwrap(), "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    let a = v["anomalies"].as_array().expect("anomalies");
+    assert_eq!(a.len(), 1, "{a:?}");
+    assert_eq!(a[0]["code"], "G2-item");
+    assert_eq!(a[0]["sessions"], serde_json::json!(["T1", "T2"]));
+    let o = distlab(&["sql", "run", path.to_str().unwrap()]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("anomaly: Write skew (G2-item)"), "{out}");
+    // At serializable (SSI) T2's COMMIT fails, and nothing is left to name.
+    let text_ser = text.replace(" isolation level repeatable read", "");
+    let path = sql_script("write-skew-ser.sql", &text_ser);
+    let o = distlab(&[
+        "sql",
+        "run",
+        path.to_str().unwrap(),
+        "--level",
+        "serializable",
+    ]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("ERROR 40001"), "{out}");
+    assert!(out.contains("anomalies: none"), "{out}");
 }
 
 #[test]

@@ -205,9 +205,13 @@ fn waiters_for_the_same_row_queue_behind_the_first() {
     assert_eq!(state(line(&r, 4)), "waiting");
     assert_eq!(line(&r, 4).blocked_by.as_deref(), Some("T1"));
     assert!(line(&r, 4).in_line);
-    // When T2 commits, T1 updates the row first (it held the place), then T3.
-    let r = run("T2: begin;\nT2: update test set value = 12 where id = 1;\nT1: update test set value = value + 1 where id = 1;\nT3: update test set value = value * 10 where id = 1;\nT2: commit;\n");
-    assert_eq!(r.tables["test"][0], vec![Value::Int(1), Value::Int(130)]);
+    // When T2 (which only locked the row) commits, T1 updates the row first (it held the
+    // place), then T3: (10 + 1) * 10.
+    let r = run("T2: begin;\nT2: select * from test where id = 1 for update;\nT1: update test set value = value + 1 where id = 1;\nT3: update test set value = value * 10 where id = 1;\nT2: commit;\n");
+    // (Its last wait was for T1's transaction, once T1 had changed the row.)
+    assert_eq!(line(&r, 4).blocked_by.as_deref(), Some("T1"));
+    assert!(!line(&r, 4).in_line);
+    assert_eq!(r.tables["test"][0], vec![Value::Int(1), Value::Int(110)]);
 }
 
 #[test]

@@ -1,7 +1,9 @@
 //! Random interleaving scripts for differential testing against PostgreSQL and for property
 //! tests: 2 or 3 sessions on a small table `t (id int primary key, value int)`, each running
-//! transactions of reads by key, predicate reads, updates by key and by predicate, inserts,
-//! deletes, SELECT … FOR UPDATE / FOR SHARE, ended by COMMIT or ROLLBACK at random points.
+//! transactions of reads by key (also `IN`, and a quoted key), predicate reads (`%`, `>`,
+//! `OR`, `NOT`, ORDER BY), updates by key and by predicate, an update that moves a row to
+//! another key, single- and multi-row inserts, deletes by key and by predicate, SELECT …
+//! FOR UPDATE / FOR SHARE, ended by COMMIT or ROLLBACK at random points.
 //! Sessions BEGIN without a level, so one script runs at every level (the run's default).
 //! Deterministic from the seed (ChaCha8).
 
@@ -29,28 +31,42 @@ pub fn script(seed: u64, index: u64) -> String {
         }
         let k = rng.random_range(1..=5i64);
         let v = 100 + 10 * step as i64 + s as i64;
+        let k2 = rng.random_range(1..=5i64);
+        let n = 10 * rng.random_range(0..=4i64);
+        let m = rng.random_range(2..=4i64);
         let sql = match rng.random_range(0..100u32) {
-            0..=17 => format!("select * from t where id = {k}"),
-            18..=25 => format!(
-                "select * from t where value % {} = 0",
-                rng.random_range(2..=4)
+            0..=14 => format!("select * from t where id = {k}"),
+            // A quoted literal: PostgreSQL reads it as an integer here.
+            15..=16 => format!("select * from t where id = '{k}'"),
+            17..=23 => format!("select * from t where value % {m} = 0"),
+            24..=28 => format!("select * from t where value > {n}"),
+            29..=30 => "select * from t order by id".to_string(),
+            31..=32 => format!(
+                "select id, value from t where id = {k} or value > {n} order by value desc, id"
             ),
-            26..=31 => format!(
-                "select * from t where value > {}",
-                10 * rng.random_range(0..=4)
-            ),
-            32..=34 => "select * from t order by id".to_string(),
-            35..=50 => format!("update t set value = {v} where id = {k}"),
-            51..=57 => format!("update t set value = value + 1 where id = {k}"),
-            58..=62 => format!(
+            33 => format!("select * from t where not (value % {m} = 0)"),
+            34..=35 => format!("select * from t where id in ({k}, {k2})"),
+            36..=48 => format!("update t set value = {v} where id = {k}"),
+            49..=55 => format!("update t set value = value + 1 where id = {k}"),
+            56..=59 => format!(
                 "update t set value = value + 1 where value > {}",
                 10 * rng.random_range(1..=4)
             ),
-            63..=69 => format!("insert into t values ({}, {v})", rng.random_range(5..=7)),
-            70..=74 => format!("delete from t where id = {k}"),
-            75..=79 => format!("select * from t where id = {k} for update"),
-            80..=82 => format!("select * from t where id = {k} for share"),
-            83..=93 => {
+            60 => format!("update t set value = value * 2 where id in ({k}, {k2})"),
+            // Moves the row to another key (a new index entry, with the unique check).
+            61 => format!("update t set id = id + 10 where id = {k}"),
+            62..=67 => format!("insert into t values ({}, {v})", rng.random_range(5..=7)),
+            68 => format!(
+                "insert into t values ({}, {v}), ({}, {})",
+                rng.random_range(5..=7),
+                rng.random_range(5..=7),
+                v + 1
+            ),
+            69..=72 => format!("delete from t where id = {k}"),
+            73 => format!("delete from t where value > {}", 100 + n),
+            74..=78 => format!("select * from t where id = {k} for update"),
+            79..=81 => format!("select * from t where id = {k} for share"),
+            82..=92 => {
                 open[s] = false;
                 "commit".to_string()
             }
