@@ -125,6 +125,50 @@ test('a second waiter for a row waits in line behind the first, as in PostgreSQL
   assert.deepEqual(page.errors(), []);
 });
 
+test('a line for a waiting session queues, an unknown table fails in its pane, the panels show versions', async () => {
+  const page = await newPage(env.browser, { width: 1440, height: 900 });
+  await page.goto(env.base + '/isolation/lost-update?level=rc&line=0');
+  await page.getByText('Edit the script').click();
+  const box = page.getByRole('textbox', { name: 'Script' });
+  await box.fill([
+    'setup: create table t (id int primary key, value int);',
+    'setup: insert into t values (1, 10);',
+    'T1: begin;',
+    'T1: update t set value = 11 where id = 1;',
+    'T2: update t set value = 12 where id = 1;',
+    'T2: select * from t;',
+    'T1: select * from nosuch;',
+    'T1: rollback;',
+  ].join('\n'));
+  await page.getByRole('button', { name: 'Run this script' }).click();
+  await page.getByText('0 of 6 statements submitted').waitFor();
+  for (let i = 0; i < 4; i++) await page.getByRole('button', { name: 'Step forward' }).click();
+  await page.getByText('4 of 6 statements submitted').waitFor();
+  const t2 = page.locator('.stmt[data-session="T2"]');
+  assert.match(await t2.nth(0).textContent(), /waiting for T1/);
+  assert.match(await t2.nth(1).textContent(), /queued: this session is still waiting/);
+  // Row versions: row 1's old version is being changed by T1, its new one uncommitted.
+  const versions = page.locator('.panel', { hasText: 'Row versions' });
+  assert.match(await versions.textContent(), /live; being changed/);
+  assert.match(await versions.textContent(), /uncommitted/);
+  // The unknown table fails in T1's pane and aborts T1's block (releasing its row lock):
+  // T2's update goes ahead, then its queued SELECT. Nothing else is lost.
+  await page.getByRole('button', { name: 'Step forward' }).click();
+  await page.getByText('5 of 6 statements submitted').waitFor();
+  assert.match(await page.locator('.stmt[data-session="T1"]').nth(2).textContent(), /ERROR 42P01: relation "nosuch" does not exist/);
+  assert.match(await t2.nth(0).textContent(), /waited for T1, then: UPDATE 1/);
+  assert.match(await t2.nth(1).textContent(), /12/);
+  assert.match(await page.locator('.panel', { hasText: 'Transactions and snapshots' }).textContent(), /aborted/);
+  assert.deepEqual(page.errors(), []);
+});
+
+test('read uncommitted says that PostgreSQL runs it as read committed', async () => {
+  const page = await newPage(env.browser);
+  await page.goto(env.base + '/isolation/dirty-read?level=ru');
+  assert.match(await page.locator('.iso').textContent(), /PostgreSQL itself runs READ UNCOMMITTED as READ COMMITTED/);
+  assert.deepEqual(page.errors(), []);
+});
+
 test('an unknown scenario says so', async () => {
   const page = await newPage(env.browser);
   await page.goto(env.base + '/isolation/no-such-thing');
