@@ -335,3 +335,18 @@ fn create_table_is_transactional() {
     let r = run("T1: begin;\nT1: create table u (id int primary key);\n");
     assert!(!r.tables.contains_key("u"));
 }
+
+#[test]
+fn a_bitmap_scan_reads_every_match_before_it_waits() {
+    // Serializable. `id in (4, 3)` is a bitmap heap scan in PostgreSQL: T3 reads rows 3 and
+    // 4 (row 4 as T2 had it before its update: an rw-conflict T3 → T2) before it waits for
+    // T1's row 3. T2 read the row T3's first update changed (T2 → T3, and that T3 committed
+    // first), so T2 is the pivot of T3' → T2 → T3: its COMMIT fails.
+    let script = parse_script(
+        "setup: create table t (id int primary key, value int);\nsetup: insert into t values (1, 10), (2, 20), (3, 30), (4, 40);\nT2: begin;\nT2: select * from t where value % 2 = 0;\nT3: update t set value = value + 1 where id = 1;\nT2: update t set value = 141 where id = 4;\nT1: begin;\nT1: update t set value = value + 1 where id = 3;\nT3: update t set value = value * 2 where id in (4, 3);\nT2: commit;\n",
+    )
+    .unwrap();
+    let r = run_script(&script, IsolationLevel::Serializable).unwrap();
+    let last = r.statements.last().unwrap();
+    assert_eq!(state(last), "40001", "{last:?}");
+}

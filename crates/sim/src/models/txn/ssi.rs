@@ -446,15 +446,24 @@ impl Ssi {
 }
 
 /// How PostgreSQL 15 reads a table of this store for a WHERE clause and ORDER BY: a
-/// (bitmap) index scan on the primary key when the clause constrains the key with
-/// constants (`=`, `<`, `<=`, `>`, `>=`, `IN (…)`, `IS NULL`, and AND / OR of those), or a
-/// full index scan for `ORDER BY key` without a WHERE clause; otherwise a sequential scan.
-/// Checked against EXPLAIN on a fresh table (never analyzed: the planner assumes 10 pages).
+/// index scan on the primary key when the clause pins the key to one constant (`=`, a
+/// one-item `IN`), a bitmap heap scan when it constrains the key otherwise (`<`, `<=`, `>`,
+/// `>=`, `IN (…)`, `IS NULL`, and AND / OR of those), a full index scan for `ORDER BY key`
+/// without a WHERE clause; otherwise a sequential scan. Checked against EXPLAIN on a fresh
+/// table (never analyzed: the planner assumes 10 pages).
 #[derive(Clone, Debug, PartialEq)]
 pub enum AccessPath {
     SeqScan,
-    /// An index scan with this index condition (`None`: every key).
+    /// An index scan with this index condition (`None`: every key, for `ORDER BY key`): rows
+    /// come one by one from the index, each read as it is fetched. The planner's choice for
+    /// one key (`id = 3`, `id IN (3)`).
     IndexScan(Option<Expr>),
+    /// A bitmap heap scan with this index condition: the index yields the matching tuple
+    /// ids first, then the heap page is read with all of them at once (heapam's
+    /// page-at-a-time bitmap scan), so every matching tuple is read — SIREAD-locked and
+    /// checked for rw-conflicts — before the statement acts on any row. The planner's choice
+    /// for ranges, `IN` lists, OR and IS NULL on the key.
+    BitmapScan(Expr),
 }
 
 /// Chooses the access path (see [`AccessPath`]). `pk` is the primary-key column name.
@@ -463,7 +472,16 @@ pub fn access_path(pk: Option<&str>, filter: Option<&Expr>, order_by: &[OrderBy]
         return AccessPath::SeqScan;
     };
     if let Some(cond) = filter.and_then(|f| index_cond(pk, f)) {
-        return AccessPath::IndexScan(Some(cond));
+        let one_key = match &cond {
+            Expr::Binary(_, BinaryOp::Eq, _) => true,
+            Expr::InList { list, .. } => list.len() == 1,
+            _ => false,
+        };
+        return if one_key {
+            AccessPath::IndexScan(Some(cond))
+        } else {
+            AccessPath::BitmapScan(cond)
+        };
     }
     if filter.is_none()
         && order_by

@@ -1227,6 +1227,18 @@ impl Store {
                 self.ssi.lock_index(me, &tab.name);
                 Ok(Some(path))
             }
+            AccessPath::BitmapScan(cond) => {
+                self.ssi.lock_index(me, &tab.name);
+                // The index's matches are read up front, page at a time, before any row is
+                // acted on (and not again by a resumed scan).
+                if p.blocked_at.is_none() {
+                    let each = AccessPath::IndexScan(Some(cond));
+                    for i in 0..tab.versions.len() {
+                        self.examine(me, &tab.name, i, cid, p.snapshot, Some(&each))?;
+                    }
+                }
+                Ok(None)
+            }
         }
     }
 
