@@ -350,3 +350,21 @@ fn a_bitmap_scan_reads_every_match_before_it_waits() {
     let last = r.statements.last().unwrap();
     assert_eq!(state(last), "40001", "{last:?}");
 }
+
+#[test]
+fn for_update_with_order_by_locks_rows_in_the_sorted_order() {
+    // PostgreSQL plans SELECT … ORDER BY value FOR UPDATE as LockRows above a Sort: rows are
+    // locked in value order (row 4 first), not heap order. So T3 first waits for T2's row 4,
+    // then locks 4, 3, 2 and waits for T1's row 1 — and T1's update of row 2 closes a cycle.
+    let script = parse_script("setup: create table t (id int primary key, value int);\nsetup: insert into t values (1, 40), (2, 30), (3, 20), (4, 10);\nT1: begin;\nT1: update t set value = 41 where id = 1;\nT2: begin;\nT2: select * from t where id = 4 for update;\nT3: select * from t order by value for update;\nT2: commit;\nT1: update t set value = 31 where id = 2;\nT1: commit;\n").unwrap();
+    let r = run_script(&script, IsolationLevel::ReadCommitted).unwrap();
+    let at = |line: usize| r.statements.iter().find(|s| s.line == line).unwrap();
+    assert_eq!(state(at(7)), "40P01");
+    assert_eq!(at(9).blocked_by.as_deref(), Some("T3"));
+    assert_eq!(state(at(9)), "ok");
+    // Key order for ORDER BY the key (an index scan, backward when descending): T3 waits
+    // for T1's row 1 before it reaches row 4.
+    let script = parse_script("setup: create table t (id int primary key, value int);\nsetup: insert into t values (1, 40), (2, 30), (3, 20), (4, 10);\nT1: begin;\nT1: update t set value = 41 where id = 1;\nT3: select * from t order by id for update;\n").unwrap();
+    let r = run_script(&script, IsolationLevel::ReadCommitted).unwrap();
+    assert_eq!(r.statements[2].blocked_by.as_deref(), Some("T1"));
+}

@@ -776,13 +776,53 @@ impl Store {
                 };
                 let resumed = p.blocked_at;
                 let path = self.begin_scan(me, &tab, filter.as_ref(), &order_by, cid, p)?;
+                // The order rows reach LockRows: heap order, or key order for a full index
+                // scan (ORDER BY the key). With another ORDER BY, PostgreSQL's plan sorts
+                // first (LockRows above Sort): the whole scan runs, then rows are locked in
+                // the sorted order.
+                let pk = tab
+                    .columns
+                    .iter()
+                    .find(|c| c.primary_key)
+                    .map(|c| c.name.clone());
+                let plan = access_path(pk.as_deref(), filter.as_ref(), &order_by);
+                let by_index = lock.is_some() && plan == AccessPath::IndexScan(None);
+                let sort_then_lock = lock.is_some() && !order_by.is_empty() && !by_index;
+                let mut order: Vec<usize> = (0..tab.versions.len()).collect();
+                if by_index {
+                    let key = tab
+                        .columns
+                        .iter()
+                        .position(|c| c.primary_key)
+                        .expect("a key");
+                    let values = |i: usize| &tab.versions[i].values[key];
+                    order.sort_by(|&a, &b| {
+                        let c = cmp_nulls_last(values(a), values(b));
+                        if order_by[0].descending {
+                            c.reverse()
+                        } else {
+                            c
+                        }
+                    });
+                }
+                let place = |ord: &[usize], v: Option<usize>| {
+                    v.and_then(|v| ord.iter().position(|&x| x == v))
+                };
+                let (stop_at, resume_at) = (place(&order, p.yield_after), place(&order, resumed));
                 let mut rows: Vec<usize> = Vec::new();
+                let mut candidates: Vec<usize> = Vec::new();
                 let mut seen = Vec::new();
-                for (i, v) in tab.versions.iter().enumerate() {
-                    if p.yield_after.is_some_and(|y| i > y) {
+                for (at, &i) in order.iter().enumerate() {
+                    let v = &tab.versions[i];
+                    if !sort_then_lock && stop_at.is_some_and(|y| at > y) {
                         return Err(Stop::Yield);
                     }
-                    if resumed.is_none_or(|b| i > b) {
+                    let examined = if sort_then_lock {
+                        resumed.is_some()
+                    } else {
+                        resume_at.is_some_and(|b| at <= b)
+                    };
+                    if !examined {
                         self.examine(me, &table, i, cid, snap, path.as_ref())?;
                     }
                     if !self.visible(v, me, cid, snap, dirty) {
@@ -790,49 +830,35 @@ impl Store {
                     }
                     let m = matches(&tab, filter.as_ref(), &v.values)?;
                     seen.push((i, m));
-                    if !m {
-                        continue;
-                    }
-                    match lock {
-                        None => rows.push(i),
-                        Some(mode) => {
-                            if p.locked_rows.contains(&i) {
-                                continue;
-                            }
-                            match self.act(
-                                &table,
-                                i,
-                                me,
-                                cid,
-                                level,
-                                filter.as_ref(),
-                                RowAction::Lock(mode),
-                            ) {
-                                Ok(Step::Done(j)) => {
-                                    if !p.locked_rows.contains(&j) {
-                                        p.locked_rows.push(j);
-                                    }
-                                    self.saw_newer(&table, &mut seen, i, j, filter.as_ref());
-                                }
-                                Ok(Step::Skip) => {
-                                    let j = self.newest(&table, i);
-                                    self.saw_newer(&table, &mut seen, i, j, filter.as_ref())
-                                }
-                                Ok(Step::Block(x, row)) => {
-                                    p.blocked_at = Some(i);
-                                    return Err(Stop::Blocked(
-                                        x,
-                                        row.map(|version| RowWait {
-                                            table: table.clone(),
-                                            version,
-                                            mode,
-                                        }),
-                                    ));
-                                }
-                                Ok(Step::KeyWait(..)) => unreachable!("a lock changes no key"),
-                                Err(e) => return Err(e.into()),
-                            }
+                    match (m, lock) {
+                        (false, _) => {}
+                        (true, None) => rows.push(i),
+                        (true, Some(_)) if sort_then_lock => candidates.push(i),
+                        (true, Some(mode)) => {
+                            let f = filter.as_ref();
+                            self.lock_row(&table, i, me, level, f, mode, p, &mut seen)?
                         }
+                    }
+                }
+                if let (true, Some(mode)) = (sort_then_lock, lock) {
+                    let mut keyed = Vec::new();
+                    for &i in &candidates {
+                        let vals = &tab.versions[i].values;
+                        let keys = order_by
+                            .iter()
+                            .map(|o| eval(&tab, &o.expr, vals))
+                            .collect::<Result<Vec<_>, _>>()?;
+                        keyed.push((keys, i));
+                    }
+                    keyed.sort_by(|a, b| compare_keys(&order_by, &a.0, &b.0));
+                    let sorted: Vec<usize> = keyed.into_iter().map(|(_, i)| i).collect();
+                    let stop_at = place(&sorted, p.yield_after);
+                    for (at, &i) in sorted.iter().enumerate() {
+                        if stop_at.is_some_and(|y| at > y) {
+                            return Err(Stop::Yield);
+                        }
+                        let f = filter.as_ref();
+                        self.lock_row(&table, i, me, level, f, mode, p, &mut seen)?;
                     }
                 }
                 self.record_scan(me, &table, filter.as_ref(), snap, cid, seen);
@@ -857,17 +883,7 @@ impl Store {
                     out.push((keys, projected));
                 }
                 if !order_by.is_empty() {
-                    out.sort_by(|a, b| {
-                        for (i, o) in order_by.iter().enumerate() {
-                            // PostgreSQL: NULLs sort last ascending, first descending.
-                            let c = cmp_nulls_last(&a.0[i], &b.0[i]);
-                            let c = if o.descending { c.reverse() } else { c };
-                            if c != std::cmp::Ordering::Equal {
-                                return c;
-                            }
-                        }
-                        std::cmp::Ordering::Equal
-                    });
+                    out.sort_by(|a, b| compare_keys(&order_by, &a.0, &b.0));
                 }
                 let columns = match &projection {
                     Projection::All => tab.columns.iter().map(|c| c.name.clone()).collect(),
@@ -927,6 +943,52 @@ impl Store {
                 unreachable!("handled in execute")
             }
         }
+    }
+
+    /// SELECT … FOR UPDATE / FOR SHARE: locks the row whose version `i` the scan returned
+    /// (following it to its newest version at READ COMMITTED), remembering it in
+    /// `p.locked_rows`; `Err(Stop::Blocked)` when it must wait.
+    #[allow(clippy::too_many_arguments)]
+    fn lock_row(
+        &mut self,
+        table: &str,
+        i: usize,
+        me: Xid,
+        level: IsolationLevel,
+        filter: Option<&Expr>,
+        mode: RowLockMode,
+        p: &mut Pending,
+        seen: &mut [(usize, bool)],
+    ) -> Result<(), Stop> {
+        if p.locked_rows.contains(&i) {
+            return Ok(());
+        }
+        let cid = self.txns[&me].cid;
+        match self.act(table, i, me, cid, level, filter, RowAction::Lock(mode))? {
+            Step::Done(j) => {
+                if !p.locked_rows.contains(&j) {
+                    p.locked_rows.push(j);
+                }
+                self.saw_newer(table, seen, i, j, filter);
+            }
+            Step::Skip => {
+                let j = self.newest(table, i);
+                self.saw_newer(table, seen, i, j, filter)
+            }
+            Step::Block(x, row) => {
+                p.blocked_at = Some(i);
+                return Err(Stop::Blocked(
+                    x,
+                    row.map(|version| RowWait {
+                        table: table.to_string(),
+                        version,
+                        mode,
+                    }),
+                ));
+            }
+            Step::KeyWait(..) => unreachable!("a lock changes no key"),
+        }
+        Ok(())
     }
 
     /// UPDATE / DELETE (`command`): scan the statement's snapshot of `table` and act on
@@ -1667,6 +1729,19 @@ fn cmp_nulls_last(a: &Value, b: &Value) -> std::cmp::Ordering {
 /// A value stored into `col` (PostgreSQL's assignment conversion): integers are checked
 /// against the column's range (22003), text read as an integer for an integer column
 /// (22P02), integers written as text into a text column.
+/// Compares two rows' ORDER BY keys: each key ascending or descending, NULLs last when
+/// ascending and first when descending (PostgreSQL's default).
+fn compare_keys(order_by: &[super::ast::OrderBy], a: &[Value], b: &[Value]) -> std::cmp::Ordering {
+    for (i, o) in order_by.iter().enumerate() {
+        let c = cmp_nulls_last(&a[i], &b[i]);
+        let c = if o.descending { c.reverse() } else { c };
+        if c != std::cmp::Ordering::Equal {
+            return c;
+        }
+    }
+    std::cmp::Ordering::Equal
+}
+
 fn coerce(col: &Column, v: Value) -> Result<Value, DbError> {
     let ty = SqlType::of_column(col.ty);
     match (col.ty, v) {
