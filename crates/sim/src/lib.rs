@@ -13,12 +13,14 @@
 //! - [`network`]: latency distributions, loss, partitions, cut links.
 //! - [`trace`]: the recorded events of a run.
 //! - [`diagram`]: a model-independent view of a trace for space-time diagrams.
+//! - [`causality`]: happens-before, Lamport timestamps and vector clocks of any run.
 //! - [`models`]: the protocols (single-leader replication, ...).
 //! - [`lesson`]: guided lessons as data files, and their validation.
 //! - [`bench`]: the engine benchmark's workload and measurements (native targets only).
 
 #[cfg(not(target_arch = "wasm32"))]
 pub mod bench;
+pub mod causality;
 pub mod diagram;
 pub mod engine;
 pub mod lesson;
