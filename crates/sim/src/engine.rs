@@ -68,15 +68,26 @@ enum Effect<P: Protocol> {
 /// The handle a protocol handler writes its effects into.
 pub struct Ctx<P: Protocol> {
     me: NodeId,
+    now: Time,
+    clock: PhysicalClock,
     effects: Vec<Effect<P>>,
 }
 
 impl<P: Protocol> Ctx<P> {
-    fn new(me: NodeId) -> Self {
+    fn new(me: NodeId, now: Time, clock: PhysicalClock) -> Self {
         Ctx {
             me,
+            now,
+            clock,
             effects: Vec::new(),
         }
+    }
+    /// The reading of this node's physical (time-of-day) clock, in milliseconds: simulated
+    /// time plus the node's skew and drift ([`PhysicalClock::read`]). What a real node gets
+    /// from `clock_gettime(CLOCK_REALTIME)`; protocols that timestamp data (last-write-wins)
+    /// use it. It may differ between nodes and may even be negative.
+    pub fn physical_clock_ms(&self) -> i64 {
+        self.clock.read(self.now)
     }
     /// The id of the node being run.
     pub fn me(&self) -> NodeId {
@@ -121,6 +132,45 @@ pub struct NodeInfo {
     /// Where it runs, for display (e.g. `"Frankfurt"`).
     #[serde(default)]
     pub place: Option<String>,
+    /// The node's physical clock (skew and drift); perfect by default.
+    #[serde(default)]
+    pub clock: PhysicalClock,
+}
+
+/// A node's physical (time-of-day) clock relative to true simulated time: a constant skew
+/// (offset) and a drift rate. Reading at simulated time `t` ms gives
+/// `t + offset_ms + t · drift_ppm / 1,000,000` (rounded down). Quartz clocks drift by
+/// tens of ppm and NTP-synchronised clocks are typically off by milliseconds (DDIA ch. 8,
+/// "Unreliable Clocks"); lessons exaggerate both to make the effect visible.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhysicalClock {
+    /// Offset from true time, in ms (positive: the clock is ahead).
+    #[serde(default)]
+    pub offset_ms: i64,
+    /// Drift in parts per million (positive: the clock runs fast).
+    #[serde(default)]
+    pub drift_ppm: i64,
+}
+
+impl PhysicalClock {
+    /// Whether the clock is exact (no skew, no drift).
+    pub fn is_exact(&self) -> bool {
+        self.offset_ms == 0 && self.drift_ppm == 0
+    }
+    /// The clock's reading at simulated time `t` (ms).
+    pub fn read(&self, t: Time) -> i64 {
+        let drift = (t as i128 * self.drift_ppm as i128).div_euclid(1_000_000);
+        t as i64 + self.offset_ms + drift as i64
+    }
+    /// The clock in words, e.g. `"+30 ms, +200 ppm"`; `"exact"` when perfect.
+    pub fn describe(&self) -> String {
+        match (self.offset_ms, self.drift_ppm) {
+            (0, 0) => "exact".into(),
+            (o, 0) => format!("{o:+} ms"),
+            (0, d) => format!("{d:+} ppm"),
+            (o, d) => format!("{o:+} ms, {d:+} ppm"),
+        }
+    }
 }
 
 /// Everything needed to start a run: nodes, their initial protocol states, the network,
@@ -233,6 +283,8 @@ pub struct World<P: Protocol> {
     timers: Vec<(NodeId, P::Timer, Key)>,
     inflight: BTreeMap<MessageId, InFlight<P>>,
     rng: ChaCha8Rng,
+    /// Each node's physical clock (from the setup's [`NodeInfo`]).
+    clocks: Vec<PhysicalClock>,
     next_msg: MessageId,
     next_op: OpId,
     next_seq: u64,
@@ -251,6 +303,9 @@ impl<P: Protocol> World<P> {
             timers: Vec::new(),
             inflight: BTreeMap::new(),
             rng: ChaCha8Rng::seed_from_u64(setup.seed),
+            clocks: (0..setup.protocols.len())
+                .map(|n| setup.nodes.get(n).map(|i| i.clock).unwrap_or_default())
+                .collect(),
             next_msg: 0,
             next_op: 0,
             next_seq: 0,
@@ -288,7 +343,7 @@ impl<P: Protocol> World<P> {
 
     /// Runs a handler of node `n` and applies its effects to the world and to `ev`.
     fn run_node(&mut self, n: NodeId, ev: &mut Event<P>, f: impl FnOnce(&mut P, &mut Ctx<P>)) {
-        let mut ctx = Ctx::new(n);
+        let mut ctx = Ctx::new(n, self.now, self.clocks[n]);
         f(&mut self.nodes[n], &mut ctx);
         for effect in ctx.effects {
             match effect {

@@ -28,7 +28,9 @@ pub mod models;
 pub mod network;
 pub mod trace;
 
-pub use engine::{Action, Ctx, Engine, Intervention, NodeInfo, NodeRole, Protocol, Setup, World};
+pub use engine::{
+    Action, Ctx, Engine, Intervention, NodeInfo, NodeRole, PhysicalClock, Protocol, Setup, World,
+};
 pub use network::{Latency, NetworkConfig};
 pub use trace::{DropReason, Event, EventKind, Trace};
 

@@ -71,6 +71,7 @@ proptest! {
 
     /// Over random replication runs with crashes, partitions, loss and drops.
     #[test]
+    #[allow(clippy::needless_range_loop)] // a and b index several tables at once
     fn clocks_agree_with_the_message_graph(
         spec in spec(Modes::Any, true),
         ops in schedule(Faults::ALL, 3, 6),

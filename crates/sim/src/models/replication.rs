@@ -23,8 +23,8 @@
 //! off exponentially (doubling, at most 8×) until the follower catches up — like a
 //! replication connection that reconnects.
 
+use super::scenario;
 use crate::engine::{Ctx, NodeInfo, NodeRole, Protocol, Setup};
-use crate::network::{Latency, LinkLatency, NetworkConfig};
 use crate::{Action, Describe, Intervention, NodeId, OpId, Time};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -905,17 +905,7 @@ pub struct Place {
     pub place: Option<String>,
 }
 
-/// A latency override between two named nodes, in a scenario file.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct NamedLink {
-    pub a: String,
-    pub b: String,
-    /// Minimum one-way delay, simulated ms.
-    pub ms: Time,
-    /// Uniform jitter added to `ms`, simulated ms.
-    #[serde(default)]
-    pub jitter_ms: Time,
-}
+pub use super::scenario::NamedLink;
 
 /// A single-leader replication scenario as written in lesson files (nodes by name).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -996,11 +986,7 @@ impl ReplicationScenario {
 
     /// The id of a named node, or an error listing the known names.
     pub fn node(&self, name: &str) -> Result<NodeId, String> {
-        let names = self.names();
-        names
-            .iter()
-            .position(|n| n == name)
-            .ok_or_else(|| format!("unknown node \"{name}\" (known: {})", names.join(", ")))
+        scenario::node_id(&self.names(), name)
     }
 
     /// Checks the scenario and builds the engine setup. Errors say what is wrong.
@@ -1015,32 +1001,18 @@ impl ReplicationScenario {
         if self.clients.is_empty() {
             return Err("a scenario needs at least one client".into());
         }
-        if !(0.0..=1.0).contains(&self.loss) {
-            return Err(format!(
-                "loss = {} is not a probability between 0 and 1",
-                self.loss
-            ));
-        }
         let names = self.names();
-        for (i, n) in names.iter().enumerate() {
-            if names[..i].contains(n) {
-                return Err(format!("two nodes are named \"{n}\""));
-            }
-        }
+        scenario::check_names(&names)?;
+        let network = scenario::network(
+            &names,
+            self.latency_ms,
+            self.jitter_ms,
+            &self.links,
+            self.loss,
+        )?;
         let n_servers = 1 + self.followers.len();
         let servers: Vec<NodeId> = (0..n_servers).collect();
         let clients: Vec<NodeId> = (n_servers..names.len()).collect();
-        let mut links = Vec::new();
-        for l in &self.links {
-            links.push(LinkLatency {
-                a: self.node(&l.a)?,
-                b: self.node(&l.b)?,
-                latency: Latency {
-                    base_ms: l.ms,
-                    jitter_ms: l.jitter_ms,
-                },
-            });
-        }
         let mut nodes = Vec::new();
         let mut protocols = Vec::new();
         for (i, p) in std::iter::once(&self.leader)
@@ -1051,6 +1023,7 @@ impl ReplicationScenario {
                 name: p.name.clone(),
                 role: NodeRole::Server,
                 place: p.place.clone(),
+                clock: Default::default(),
             });
             protocols.push(Node::Server(Box::new(Server {
                 servers: servers.clone(),
@@ -1073,6 +1046,7 @@ impl ReplicationScenario {
                 name: c.name.clone(),
                 role: NodeRole::Client,
                 place: c.place.clone(),
+                clock: Default::default(),
             });
             protocols.push(Node::Client(Client {
                 leader: 0,
@@ -1083,15 +1057,7 @@ impl ReplicationScenario {
         Ok(Setup {
             nodes,
             protocols,
-            network: NetworkConfig {
-                default_latency: Latency {
-                    base_ms: self.latency_ms,
-                    jitter_ms: self.jitter_ms,
-                },
-                links,
-                loss: self.loss,
-                fifo: true,
-            },
+            network,
             seed: self.seed,
             duration_ms: self.duration_ms,
         })

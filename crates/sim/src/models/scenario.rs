@@ -1,0 +1,78 @@
+//! Pieces every model's scenario file shares: nodes by name, per-link latency overrides,
+//! and the network they describe.
+
+use crate::network::{Latency, LinkLatency, NetworkConfig};
+use crate::{NodeId, Time};
+use serde::{Deserialize, Serialize};
+
+/// A latency override between two named nodes, in a scenario file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NamedLink {
+    pub a: String,
+    pub b: String,
+    /// Minimum one-way delay, simulated ms.
+    pub ms: Time,
+    /// Uniform jitter added to `ms`, simulated ms.
+    #[serde(default)]
+    pub jitter_ms: Time,
+}
+
+/// The id of a named node among `names` (id order), or an error listing the known names.
+pub fn node_id(names: &[String], name: &str) -> Result<NodeId, String> {
+    names
+        .iter()
+        .position(|n| n == name)
+        .ok_or_else(|| format!("unknown node \"{name}\" (known: {})", names.join(", ")))
+}
+
+/// Checks that node names are unique and non-empty. Errors name the offending name.
+pub fn check_names(names: &[String]) -> Result<(), String> {
+    for (i, n) in names.iter().enumerate() {
+        if n.trim().is_empty() {
+            return Err(format!("node {} has an empty name", i + 1));
+        }
+        if names[..i].contains(n) {
+            return Err(format!("two nodes are named \"{n}\""));
+        }
+    }
+    Ok(())
+}
+
+/// The network of a scenario: a default uniform latency `[latency_ms, latency_ms +
+/// jitter_ms]`, per-link overrides between named nodes, a loss probability in `[0, 1]`,
+/// FIFO links. Errors: an unknown node in a link, a loss outside `[0, 1]`.
+pub fn network(
+    names: &[String],
+    latency_ms: Time,
+    jitter_ms: Time,
+    links: &[NamedLink],
+    loss: f64,
+) -> Result<NetworkConfig, String> {
+    if !(0.0..=1.0).contains(&loss) {
+        return Err(format!(
+            "loss = {loss} is not a probability between 0 and 1"
+        ));
+    }
+    let links = links
+        .iter()
+        .map(|l| {
+            Ok(LinkLatency {
+                a: node_id(names, &l.a)?,
+                b: node_id(names, &l.b)?,
+                latency: Latency {
+                    base_ms: l.ms,
+                    jitter_ms: l.jitter_ms,
+                },
+            })
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    Ok(NetworkConfig {
+        default_latency: Latency {
+            base_ms: latency_ms,
+            jitter_ms,
+        },
+        links,
+        loss,
+        fifo: true,
+    })
+}
