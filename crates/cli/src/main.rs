@@ -419,6 +419,20 @@ fn show_cmd(args: &ShowArgs) -> Result<u8, Failure> {
         emit(text.as_bytes())?;
         return Ok(0);
     }
+    if lesson.model != "replication" {
+        let index = step_index(&lesson, l.step)?;
+        if args.json {
+            return Err(Failure::Input(format!(
+                "--json is for replication lessons, not {} ones",
+                lesson.model
+            )));
+        }
+        let text = show::engine_summary(&lesson, index).map_err(|m| {
+            Failure::Failed(format!("lesson \"{}\" step {}: {m}", lesson.id, l.step))
+        })?;
+        emit(text.as_bytes())?;
+        return Ok(0);
+    }
     let run = build_step(lesson, l.step)?;
     let analysis = analyze(&run.engine, run.cursor);
     if args.json {

@@ -1,9 +1,12 @@
 //! The readable summary of a lesson step's run (`distlab lesson show`).
 
+use distlab_sim::causality::Causality;
+use distlab_sim::diagram::Diagram;
 use distlab_sim::engine::{Engine, NodeRole};
 use distlab_sim::lesson::{Goal, Lesson};
 use distlab_sim::models::replication::analysis::Analysis;
 use distlab_sim::models::replication::{Node, ReplicationScenario, Role, View};
+use distlab_sim::models::{leaderless, Clocks, Leaderless};
 use distlab_sim::Protocol;
 use std::fmt::Write;
 
@@ -278,8 +281,8 @@ pub fn summary(
                 None => "make a read stale".to_string(),
             },
             Goal::LostWrite => "lose an acknowledged write".to_string(),
-            // Validation keeps isolation goals out of replication lessons.
-            Goal::NoAnomaly => "run the script with no anomaly".to_string(),
+            // Validation keeps other models' goals out of replication lessons.
+            Goal::NoAnomaly | Goal::CausallyLaterLost => c.goal_name().to_string(),
         };
         let met = Lesson::challenge_met(c, scenario, engine);
         let _ = writeln!(
@@ -368,4 +371,75 @@ pub fn isolation_summary(lesson: &Lesson, index: usize) -> Result<String, String
         }
     }
     Ok(o)
+}
+
+/// A summary of step `index` (0-based) of a lesson of an engine model other than
+/// replication (`clocks`, `leaderless`): every event up to the cursor with its Lamport
+/// timestamp and vector clock, then what the model's analysis says. Errors: the step's
+/// run cannot be built or its cursor is not reached.
+pub fn engine_summary(lesson: &Lesson, index: usize) -> Result<String, String> {
+    match lesson.model.as_str() {
+        "clocks" => {
+            let (scenario, ivs) = lesson.engine_run::<Clocks>(index)?;
+            let engine = Engine::new(scenario.setup()?, ivs);
+            let cursor = lesson.steps[index].until.cursor(&engine)?;
+            Ok(heading(lesson, index) + &events_with_clocks(&engine, cursor))
+        }
+        "leaderless" => {
+            let (scenario, ivs) = lesson.engine_run::<Leaderless>(index)?;
+            let engine = Engine::new(scenario.setup()?, ivs);
+            let cursor = lesson.steps[index].until.cursor(&engine)?;
+            let mut o = heading(lesson, index) + &events_with_clocks(&engine, cursor);
+            let a = leaderless::analysis::analyze(&engine, cursor, &scenario.names());
+            for (key, items) in &a.merged {
+                let _ = writeln!(
+                    o,
+                    "\n{key}: merged by a reader = [{}]; {} sibling(s) survive{}",
+                    items.join(", "),
+                    a.survivors.get(key).map_or(0, Vec::len),
+                    if a.converged {
+                        ""
+                    } else {
+                        " (replicas not converged)"
+                    }
+                );
+            }
+            for l in &a.lost {
+                let _ = writeln!(o, "lost write: {}", l.why);
+            }
+            for (key, item) in &a.resurrected {
+                let _ = writeln!(o, "resurrected: {item} is back in {key} after its removal");
+            }
+            if let Some(c) = &lesson.steps[index].challenge {
+                let met = c.met_by_leaderless(&a);
+                let _ = writeln!(
+                    o,
+                    "\nchallenge: {} — {}",
+                    c.goal_name(),
+                    if met {
+                        "met by this run"
+                    } else {
+                        "not met by this run"
+                    }
+                );
+            }
+            Ok(o)
+        }
+        other => Err(format!("no summary for {other} lessons")),
+    }
+}
+
+/// `t=… ms  label   L=(c, n) V=[…]` for every trace step up to `cursor`.
+fn events_with_clocks<P: Protocol>(engine: &Engine<P>, cursor: Option<usize>) -> String {
+    let diagram = Diagram::build(engine);
+    let c = Causality::of_diagram(&diagram);
+    let mut o = String::new();
+    let upto = cursor.map_or(0, |s| s + 1);
+    for m in diagram.marks.iter().take(upto) {
+        let clocks = c.event_of_mark[m.step]
+            .map(|e| format!("  L={} V={}", c.lamport[e].counter, c.vector[e]))
+            .unwrap_or_default();
+        let _ = writeln!(o, "t={:>5} ms  {}{clocks}", m.time, m.label);
+    }
+    o
 }

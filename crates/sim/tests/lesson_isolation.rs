@@ -406,7 +406,7 @@ fn isolation_lesson_files_are_validated_with_their_line() {
         (
             lost_update,
             "actions = [ { at = 1, action = \"heal\" } ]",
-            "for replication lessons",
+            "for lessons of engine models",
         ),
         (lost_update, "challenge = { goal = \"stale-read\" }", "no-anomaly"),
         (

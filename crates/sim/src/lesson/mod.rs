@@ -4,9 +4,10 @@
 //! challenge. The app ships resolved lessons (so it needs no TOML or markdown parser);
 //! everything here except [`source`] works without the `lesson-files` feature.
 //!
-//! Two models have lessons: `replication` (a run of the engine, stepped event by event)
-//! and `isolation` (a SQL script on the transactional store, stepped statement by
-//! statement; see [`isolation`]).
+//! Models with lessons: the engine models (`replication`, `clocks`, `leaderless`: a run of
+//! the engine, stepped event by event; see [`crate::models::EngineModel`]) and `isolation`
+//! (a SQL script on the transactional store, stepped statement by statement; see
+//! [`isolation`]).
 
 pub mod isolation;
 #[cfg(feature = "lesson-files")]
@@ -14,7 +15,9 @@ pub mod source;
 #[cfg(feature = "lesson-files")]
 pub use source::*;
 
-use crate::engine::{Engine, Intervention};
+use crate::engine::{Engine, Intervention, Protocol};
+use crate::models::clocks::{self, ClocksScenario};
+use crate::models::leaderless::{self, LeaderlessScenario};
 use crate::models::replication::{analysis, Node, ReplicationScenario};
 use crate::models::txn::ast::IsolationLevel;
 use crate::{EventKind, Time};
@@ -63,8 +66,12 @@ pub struct Challenge {
 pub enum Goal {
     /// A stale read happened.
     StaleRead,
-    /// An acknowledged write was lost.
+    /// An acknowledged write was lost (replication: by a failover; leaderless: by
+    /// last-write-wins).
     LostWrite,
+    /// Leaderless lessons: last-write-wins discarded a write whose writer had seen the
+    /// write that was kept (a skewed clock beat causality).
+    CausallyLaterLost,
     /// Isolation lessons: the learner's script runs with no anomaly (no cycle in Adya's
     /// dependency graph) while keeping the `keep` statements in one transaction per session,
     /// every session finishing, and no transaction rolled back except by the database.
@@ -72,11 +79,23 @@ pub enum Goal {
 }
 
 impl Goal {
-    /// The model whose runs this goal is checked on.
-    pub fn model(self) -> &'static str {
+    /// The goal as files write it, e.g. `"stale-read"`.
+    pub fn name(self) -> &'static str {
         match self {
-            Goal::StaleRead | Goal::LostWrite => "replication",
-            Goal::NoAnomaly => "isolation",
+            Goal::StaleRead => "stale-read",
+            Goal::LostWrite => "lost-write",
+            Goal::CausallyLaterLost => "causally-later-lost",
+            Goal::NoAnomaly => "no-anomaly",
+        }
+    }
+
+    /// Whether this goal can be checked on runs of `model`.
+    pub fn applies_to(self, model: &str) -> bool {
+        match self {
+            Goal::StaleRead => model == "replication",
+            Goal::LostWrite => model == "replication" || model == "leaderless",
+            Goal::CausallyLaterLost => model == "leaderless",
+            Goal::NoAnomaly => model == "isolation",
         }
     }
 }
@@ -109,6 +128,14 @@ pub enum StepModel {
         interventions: Vec<Intervention<Node>>,
     },
     Isolation(IsolationStep),
+    Clocks {
+        scenario: ClocksScenario,
+        interventions: Vec<Intervention<clocks::Node>>,
+    },
+    Leaderless {
+        scenario: LeaderlessScenario,
+        interventions: Vec<Intervention<leaderless::Node>>,
+    },
 }
 
 /// A lesson ready to show: every step resolved.
@@ -118,7 +145,7 @@ pub struct ResolvedLesson {
     pub title: String,
     pub summary: String,
     pub order: u32,
-    /// `"replication"` or `"isolation"`.
+    /// `"replication"`, `"isolation"`, `"clocks"` or `"leaderless"`.
     pub model: String,
     pub steps: Vec<ResolvedStep>,
 }
@@ -143,7 +170,7 @@ impl ResolvedStep {
                 scenario,
                 interventions,
             } => Some((scenario, interventions)),
-            StepModel::Isolation(_) => None,
+            _ => None,
         }
     }
 
@@ -151,15 +178,38 @@ impl ResolvedStep {
     pub fn isolation(&self) -> Option<&IsolationStep> {
         match &self.run {
             StepModel::Isolation(i) => Some(i),
-            StepModel::Replication { .. } => None,
+            _ => None,
+        }
+    }
+
+    /// A clocks step's scenario and interventions (`None` for other models).
+    pub fn clocks(&self) -> Option<(&ClocksScenario, &[Intervention<clocks::Node>])> {
+        match &self.run {
+            StepModel::Clocks {
+                scenario,
+                interventions,
+            } => Some((scenario, interventions)),
+            _ => None,
+        }
+    }
+
+    /// A leaderless step's scenario and interventions (`None` for other models).
+    pub fn leaderless(&self) -> Option<(&LeaderlessScenario, &[Intervention<leaderless::Node>])> {
+        match &self.run {
+            StepModel::Leaderless {
+                scenario,
+                interventions,
+            } => Some((scenario, interventions)),
+            _ => None,
         }
     }
 }
 
 impl Until {
     /// The cursor (trace step; `None` = before the first event) this condition gives on
-    /// `engine`'s trace. Errors name the label that is never invoked or never returns.
-    pub fn cursor(&self, engine: &Engine<Node>) -> Result<Option<usize>, String> {
+    /// `engine`'s trace (any engine model). Errors name the label that is never invoked
+    /// or never returns.
+    pub fn cursor<P: Protocol>(&self, engine: &Engine<P>) -> Result<Option<usize>, String> {
         let trace = engine.trace();
         let last = trace.len().checked_sub(1);
         match self {
@@ -203,6 +253,11 @@ impl Until {
 }
 
 impl Challenge {
+    /// The goal as files write it, e.g. `"stale-read"`.
+    pub fn goal_name(&self) -> &'static str {
+        self.goal.name()
+    }
+
     /// Whether the run in `engine`, up to and including trace step `upto`, meets the
     /// challenge; `scenario` names the nodes.
     pub fn met(
@@ -222,7 +277,17 @@ impl Challenge {
                 a.stale_reads().any(|r| who.is_none_or(|w| r.client == w))
             }
             Goal::LostWrite => !a.lost_writes.is_empty(),
-            Goal::NoAnomaly => false,
+            Goal::CausallyLaterLost | Goal::NoAnomaly => false,
+        }
+    }
+
+    /// Whether a leaderless run's analysis (see [`leaderless::analysis::analyze`]) meets
+    /// the challenge.
+    pub fn met_by_leaderless(&self, a: &leaderless::analysis::Analysis) -> bool {
+        match self.goal {
+            Goal::LostWrite => !a.lost.is_empty(),
+            Goal::CausallyLaterLost => a.lost.iter().any(|l| l.causally_later),
+            _ => false,
         }
     }
 }

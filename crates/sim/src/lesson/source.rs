@@ -14,11 +14,13 @@ use super::{
     Challenge, Goal, IsolationStep, ResolvedLesson, ResolvedStep, StepModel, StepRun, Until,
 };
 use crate::engine::{Action, Engine, Intervention};
+use crate::models::leaderless::{self, analysis as lw_analysis};
 use crate::models::replication::{self, Node, ReplicationScenario, Request};
 use crate::models::txn::ast::IsolationLevel;
 use crate::models::txn::presets::{preset, PRESETS};
 use crate::models::txn::run::run_script;
 use crate::models::txn::script::parse_script;
+use crate::models::{clocks, Clocks, EngineModel, Leaderless, Replication};
 use crate::network::Latency;
 use crate::Time;
 use serde::{Deserialize, Serialize};
@@ -33,7 +35,7 @@ pub struct Lesson {
     pub title: String,
     /// One sentence for the lesson list.
     pub summary: String,
-    /// The model: `"replication"` or `"isolation"`.
+    /// The model: `"replication"`, `"isolation"`, `"clocks"` or `"leaderless"`.
     pub model: String,
     /// Reading order on the home page (ascending).
     #[serde(default)]
@@ -132,15 +134,340 @@ pub enum NamedAction {
     Promote {
         node: String,
     },
+    /// Clocks lessons: one event at `from` that sends a message to each node of `to`.
+    Send {
+        from: String,
+        to: Names,
+        label: String,
+    },
+    /// Clocks lessons: a local event at `node`.
+    Local {
+        node: String,
+        label: String,
+    },
+    /// Leaderless lessons: the client adds `item` to the cart `key`, at its home replica
+    /// or at `replica`.
+    Add {
+        client: String,
+        key: String,
+        item: String,
+        #[serde(default)]
+        replica: Option<String>,
+        #[serde(default)]
+        label: Option<String>,
+    },
+    /// Leaderless lessons: the client removes `item` from the cart `key`.
+    Remove {
+        client: String,
+        key: String,
+        item: String,
+        #[serde(default)]
+        replica: Option<String>,
+        #[serde(default)]
+        label: Option<String>,
+    },
+    /// Leaderless lessons: the client reads `key` (every sibling and the version vector).
+    Get {
+        client: String,
+        key: String,
+        #[serde(default)]
+        replica: Option<String>,
+        #[serde(default)]
+        label: Option<String>,
+    },
+}
+
+/// One node name or a list of them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Names {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Names {
+    /// The names, in order.
+    pub fn to_vec(&self) -> Vec<String> {
+        match self {
+            Names::One(n) => vec![n.clone()],
+            Names::Many(v) => v.clone(),
+        }
+    }
 }
 
 impl NamedAction {
     /// The label of a scripted client operation, if it has one.
     pub fn label(&self) -> Option<&str> {
         match self {
-            NamedAction::Write { label, .. } | NamedAction::Read { label, .. } => label.as_deref(),
+            NamedAction::Write { label, .. }
+            | NamedAction::Read { label, .. }
+            | NamedAction::Add { label, .. }
+            | NamedAction::Remove { label, .. }
+            | NamedAction::Get { label, .. } => label.as_deref(),
             _ => None,
         }
+    }
+
+    /// The action's name as files write it (`"write"`, `"send"`, …).
+    pub fn name(&self) -> &'static str {
+        match self {
+            NamedAction::Write { .. } => "write",
+            NamedAction::Read { .. } => "read",
+            NamedAction::Crash { .. } => "crash",
+            NamedAction::Restart { .. } => "restart",
+            NamedAction::Partition { .. } => "partition",
+            NamedAction::Heal => "heal",
+            NamedAction::Cut { .. } => "cut",
+            NamedAction::Restore { .. } => "restore",
+            NamedAction::Delay { .. } => "delay",
+            NamedAction::Promote { .. } => "promote",
+            NamedAction::Send { .. } => "send",
+            NamedAction::Local { .. } => "local",
+            NamedAction::Add { .. } => "add",
+            NamedAction::Remove { .. } => "remove",
+            NamedAction::Get { .. } => "get",
+        }
+    }
+}
+
+/// A step's run of an engine model: its scenario and interventions.
+pub type EngineRun<M> = (
+    <M as EngineModel>::Scenario,
+    Vec<Intervention<<M as EngineModel>::Node>>,
+);
+
+/// An engine model that lesson files can script: its own actions (client operations,
+/// commands) and challenge goals, on top of the fault actions every model shares.
+pub trait LessonModel: EngineModel {
+    /// The actions only this model has, by name, for error messages.
+    const ACTIONS: &'static str;
+    /// Resolves a model-specific action; `Ok(None)` for the shared fault actions (crash,
+    /// restart, partition, heal, cut, restore, delay). Errors: an unknown node, a node of
+    /// the wrong kind, an action of another model.
+    fn model_action(
+        s: &Self::Scenario,
+        a: &NamedAction,
+    ) -> Result<Option<Action<Self::Node>>, String>;
+    /// Whether the run (up to `upto`) meets `c`; `None` when the goal is not this model's.
+    fn goal_met(
+        s: &Self::Scenario,
+        c: &Challenge,
+        engine: &Engine<Self::Node>,
+        upto: Option<usize>,
+    ) -> Option<bool>;
+}
+
+fn foreign<M: LessonModel>(a: &NamedAction) -> String {
+    format!(
+        "action \"{}\" is not available in {} lessons (its own actions: {}; and crash, restart, partition, heal, cut, restore, delay)",
+        a.name(),
+        M::NAME,
+        M::ACTIONS
+    )
+}
+
+impl LessonModel for Replication {
+    const ACTIONS: &'static str = "write, read, promote";
+    fn model_action(
+        s: &Self::Scenario,
+        a: &NamedAction,
+    ) -> Result<Option<Action<Self::Node>>, String> {
+        let server = |name: &str| -> Result<usize, String> {
+            let id = s.node(name)?;
+            if id > s.followers.len() {
+                return Err(format!("\"{name}\" is a client, not a replica"));
+            }
+            Ok(id)
+        };
+        let client = |name: &str| -> Result<usize, String> {
+            let id = s.node(name)?;
+            if id <= s.followers.len() {
+                return Err(format!("\"{name}\" is a replica, not a client"));
+            }
+            Ok(id)
+        };
+        Ok(Some(match a {
+            NamedAction::Write {
+                client: c,
+                key,
+                value,
+                label,
+            } => Action::Request {
+                client: client(c)?,
+                request: Request::Write {
+                    key: key.clone(),
+                    value: value.clone(),
+                },
+                label: label.clone(),
+            },
+            NamedAction::Read {
+                client: c,
+                replica,
+                key,
+                label,
+            } => Action::Request {
+                client: client(c)?,
+                request: Request::Read {
+                    key: key.clone(),
+                    replica: server(replica)?,
+                },
+                label: label.clone(),
+            },
+            NamedAction::Promote { node } => Action::Command {
+                node: server(node)?,
+                command: replication::Command::Promote,
+            },
+            NamedAction::Send { .. }
+            | NamedAction::Local { .. }
+            | NamedAction::Add { .. }
+            | NamedAction::Remove { .. }
+            | NamedAction::Get { .. } => return Err(foreign::<Self>(a)),
+            _ => return Ok(None),
+        }))
+    }
+    fn goal_met(
+        s: &Self::Scenario,
+        c: &Challenge,
+        engine: &Engine<Self::Node>,
+        upto: Option<usize>,
+    ) -> Option<bool> {
+        matches!(c.goal, Goal::StaleRead | Goal::LostWrite).then(|| c.met(s, engine, upto))
+    }
+}
+
+impl LessonModel for Clocks {
+    const ACTIONS: &'static str = "send, local";
+    fn model_action(
+        s: &Self::Scenario,
+        a: &NamedAction,
+    ) -> Result<Option<Action<Self::Node>>, String> {
+        Ok(Some(match a {
+            NamedAction::Send { from, to, label } => Action::Command {
+                node: s.node(from)?,
+                command: clocks::Command::Send {
+                    to: to
+                        .to_vec()
+                        .iter()
+                        .map(|n| s.node(n))
+                        .collect::<Result<Vec<_>, _>>()?,
+                    label: label.clone(),
+                },
+            },
+            NamedAction::Local { node, label } => Action::Command {
+                node: s.node(node)?,
+                command: clocks::Command::Local {
+                    label: label.clone(),
+                },
+            },
+            NamedAction::Write { .. }
+            | NamedAction::Read { .. }
+            | NamedAction::Promote { .. }
+            | NamedAction::Add { .. }
+            | NamedAction::Remove { .. }
+            | NamedAction::Get { .. } => return Err(foreign::<Self>(a)),
+            _ => return Ok(None),
+        }))
+    }
+    fn goal_met(
+        _: &Self::Scenario,
+        _: &Challenge,
+        _: &Engine<Self::Node>,
+        _: Option<usize>,
+    ) -> Option<bool> {
+        None
+    }
+}
+
+impl LessonModel for Leaderless {
+    const ACTIONS: &'static str = "add, remove, get";
+    fn model_action(
+        s: &Self::Scenario,
+        a: &NamedAction,
+    ) -> Result<Option<Action<Self::Node>>, String> {
+        let replicas = s.replicas.len();
+        let replica = |name: &Option<String>| -> Result<Option<usize>, String> {
+            name.as_deref()
+                .map(|n| {
+                    let id = s.node(n)?;
+                    if id >= replicas {
+                        return Err(format!("\"{n}\" is a client, not a replica"));
+                    }
+                    Ok(id)
+                })
+                .transpose()
+        };
+        let client = |name: &str| -> Result<usize, String> {
+            let id = s.node(name)?;
+            if id < replicas {
+                return Err(format!("\"{name}\" is a replica, not a client"));
+            }
+            Ok(id)
+        };
+        let (c, request, label) = match a {
+            NamedAction::Add {
+                client: c,
+                key,
+                item,
+                replica: r,
+                label,
+            } => (
+                c,
+                leaderless::Request::Add {
+                    key: key.clone(),
+                    item: item.clone(),
+                    replica: replica(r)?,
+                },
+                label,
+            ),
+            NamedAction::Remove {
+                client: c,
+                key,
+                item,
+                replica: r,
+                label,
+            } => (
+                c,
+                leaderless::Request::Remove {
+                    key: key.clone(),
+                    item: item.clone(),
+                    replica: replica(r)?,
+                },
+                label,
+            ),
+            NamedAction::Get {
+                client: c,
+                key,
+                replica: r,
+                label,
+            } => (
+                c,
+                leaderless::Request::Get {
+                    key: key.clone(),
+                    replica: replica(r)?,
+                },
+                label,
+            ),
+            NamedAction::Write { .. }
+            | NamedAction::Read { .. }
+            | NamedAction::Promote { .. }
+            | NamedAction::Send { .. }
+            | NamedAction::Local { .. } => return Err(foreign::<Self>(a)),
+            _ => return Ok(None),
+        };
+        Ok(Some(Action::Request {
+            client: client(c)?,
+            request,
+            label: label.clone(),
+        }))
+    }
+    fn goal_met(
+        s: &Self::Scenario,
+        c: &Challenge,
+        engine: &Engine<Self::Node>,
+        upto: Option<usize>,
+    ) -> Option<bool> {
+        matches!(c.goal, Goal::LostWrite | Goal::CausallyLaterLost)
+            .then(|| c.met_by_leaderless(&lw_analysis::analyze(engine, upto, &s.names())))
     }
 }
 
@@ -219,30 +546,30 @@ impl Lesson {
             return Err(at(0, "a lesson needs at least one [[step]]".into()));
         }
         match self.model.as_str() {
-            "replication" => self.validate_replication(text),
+            "replication" => self.validate_engine::<Replication>(text),
+            "clocks" => self.validate_engine::<Clocks>(text),
+            "leaderless" => self.validate_engine::<Leaderless>(text),
             "isolation" => self.validate_isolation(text),
             other => Err(at(
                 1,
-                format!("unknown model \"{other}\": the models are: replication, isolation"),
+                format!("unknown model \"{other}\": the models are: replication, isolation, clocks, leaderless"),
             )),
         }
     }
 
-    fn validate_replication(&self, text: &str) -> Result<(), LessonError> {
+    fn validate_engine<M: LessonModel>(&self, text: &str) -> Result<(), LessonError> {
         let at = |line: usize, message: String| LessonError { line, message };
-        self.base_scenario()
+        self.base_scenario::<M>()
             .map_err(|m| at(scenario_line(text), m))?;
         for i in 0..self.steps.len() {
             let line = step_line(text, i);
             let step = &self.steps[i];
-            let run = self
-                .run_for_step(i)
+            let (scenario, interventions) = self
+                .engine_run::<M>(i)
                 .map_err(|m| at(line, format!("step {} (\"{}\"): {m}", i + 1, step.title)))?;
-            let engine = Engine::new(
-                run.scenario.setup().map_err(|m| at(line, m))?,
-                run.interventions.clone(),
-            );
-            self.cursor_for_step(i, &engine)
+            let engine = Engine::new(M::setup(&scenario).map_err(|m| at(line, m))?, interventions);
+            step.until
+                .cursor(&engine)
                 .map_err(|m| at(line, format!("step {} (\"{}\"): {m}", i + 1, step.title)))?;
             if let Some(z) = step.zoom {
                 if !(1.0..=16.0).contains(&z) {
@@ -256,18 +583,30 @@ impl Lesson {
                 }
             }
             if let Some(c) = &step.challenge {
-                if c.goal.model() != "replication" || !c.keep.is_empty() {
+                if !c.goal.applies_to(M::NAME) || !c.keep.is_empty() {
+                    let goals: Vec<&str> = ALL_GOALS
+                        .iter()
+                        .filter(|g| g.applies_to(M::NAME))
+                        .map(|&g| goal_name(g))
+                        .collect();
                     return Err(at(
                         line,
-                        format!("step {} challenge: goal \"{}\" and keep are for isolation lessons; replication goals are stale-read and lost-write", i + 1, goal_name(c.goal)),
+                        format!(
+                            "step {} challenge: goal \"{}\"{} is not for {} lessons; their goals: {}",
+                            i + 1,
+                            goal_name(c.goal),
+                            if c.keep.is_empty() { "" } else { " with keep" },
+                            M::NAME,
+                            if goals.is_empty() { "none".into() } else { goals.join(", ") }
+                        ),
                     ));
                 }
                 if let Some(name) = &c.client {
-                    run.scenario
-                        .node(name)
+                    M::node(&scenario, name)
                         .map_err(|m| at(line, format!("step {} challenge: {m}", i + 1)))?;
                 }
-                if Lesson::challenge_met(c, &run.scenario, &engine) {
+                let upto = engine.trace().len().checked_sub(1);
+                if M::goal_met(&scenario, c, &engine, upto) == Some(true) {
                     return Err(at(
                         line,
                         format!("step {} challenge: the step's own run already meets it; the learner would have nothing to do", i + 1),
@@ -278,13 +617,13 @@ impl Lesson {
         Ok(())
     }
 
-    fn base_scenario(&self) -> Result<ReplicationScenario, String> {
+    fn base_scenario<M: EngineModel>(&self) -> Result<M::Scenario, String> {
         let mut t = self.scenario.clone();
         t.remove("actions");
-        let s: ReplicationScenario = t
+        let s: M::Scenario = t
             .try_into()
             .map_err(|e: toml::de::Error| format!("[scenario]: {}", e.message()))?;
-        s.setup()?;
+        M::setup(&s)?;
         Ok(s)
     }
 
@@ -300,10 +639,27 @@ impl Lesson {
 
     /// The scenario and interventions of step `i` (0-based) of a replication lesson.
     pub fn run_for_step(&self, i: usize) -> Result<StepRun, String> {
-        if self.model != "replication" {
+        let (scenario, interventions) = self.engine_run::<Replication>(i)?;
+        Ok(StepRun {
+            scenario,
+            interventions,
+        })
+    }
+
+    /// The scenario and interventions of step `i` (0-based) of an engine-model lesson:
+    /// `[scenario]` with every step's `set` so far, and the actions accumulated (minus
+    /// `remove`d labels, reset by `clear_actions`). Errors: a lesson of another model, bad
+    /// scenario fields, unknown nodes or labels.
+    pub fn engine_run<M: LessonModel>(
+        &self,
+        i: usize,
+    ) -> Result<EngineRun<M>, String> {
+        if self.model != M::NAME {
             return Err(format!(
-                "lesson \"{}\" is an {} lesson, not a replication one",
-                self.id, self.model
+                "lesson \"{}\" is a {} lesson, not a {} one",
+                self.id,
+                self.model,
+                M::NAME
             ));
         }
         let mut table = self.scenario.clone();
@@ -329,18 +685,15 @@ impl Lesson {
             }
             actions.extend(step.actions.iter().cloned());
         }
-        let scenario: ReplicationScenario = table
+        let scenario: M::Scenario = table
             .try_into()
             .map_err(|e: toml::de::Error| e.message().to_string())?;
-        scenario.setup()?;
+        M::setup(&scenario)?;
         let interventions = actions
             .iter()
-            .map(|a| resolve(&scenario, a))
+            .map(|a| resolve_for::<M>(&scenario, a))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(StepRun {
-            scenario,
-            interventions,
-        })
+        Ok((scenario, interventions))
     }
 
     /// The cursor (trace step; `None` = before the first event) for step `i` on `engine`.
@@ -362,12 +715,15 @@ impl Lesson {
     }
 }
 
+const ALL_GOALS: [Goal; 4] = [
+    Goal::StaleRead,
+    Goal::LostWrite,
+    Goal::CausallyLaterLost,
+    Goal::NoAnomaly,
+];
+
 fn goal_name(g: Goal) -> &'static str {
-    match g {
-        Goal::StaleRead => "stale-read",
-        Goal::LostWrite => "lost-write",
-        Goal::NoAnomaly => "no-anomaly",
-    }
+    g.name()
 }
 
 /// A level as lesson files write it: `read-uncommitted`, `read-committed`,
@@ -474,11 +830,13 @@ impl Lesson {
             };
             if !step.actions.is_empty() || !step.remove.is_empty() || step.clear_actions {
                 return Err(fail(
-                    "actions, remove and clear_actions are for replication lessons; an isolation step changes its script with set = { preset = … } or { script = … }".into(),
+                    "actions, remove and clear_actions are for lessons of engine models (replication, clocks, leaderless); an isolation step changes its script with set = { preset = … } or { script = … }".into(),
                 ));
             }
             if step.zoom.is_some() {
-                return Err(fail("zoom is for replication lessons".into()));
+                return Err(fail(
+                    "zoom is for lessons of engine models (replication, clocks, leaderless)".into(),
+                ));
             }
             let run = self.isolation_step(i).map_err(&fail)?;
             let script = parse_script(&run.script).map_err(|e| fail(format!("the script, {e}")))?;
@@ -524,53 +882,25 @@ impl Lesson {
     }
 }
 
-/// Turns a named action into an intervention of `scenario`'s run.
+/// Turns a named action into an intervention of `scenario`'s run (replication).
 pub fn resolve(
     scenario: &ReplicationScenario,
     a: &TimedAction,
 ) -> Result<Intervention<Node>, String> {
-    let n = |name: &str| scenario.node(name);
-    let server = |name: &str| -> Result<usize, String> {
-        let id = n(name)?;
-        if id > scenario.followers.len() {
-            return Err(format!("\"{name}\" is a client, not a replica"));
-        }
-        Ok(id)
-    };
-    let client = |name: &str| -> Result<usize, String> {
-        let id = n(name)?;
-        if id <= scenario.followers.len() {
-            return Err(format!("\"{name}\" is a replica, not a client"));
-        }
-        Ok(id)
-    };
+    resolve_for::<Replication>(scenario, a)
+}
+
+/// Turns a named action into an intervention of a run of model `M`. Errors: unknown
+/// nodes, nodes of the wrong kind, actions of another model.
+pub fn resolve_for<M: LessonModel>(
+    scenario: &M::Scenario,
+    a: &TimedAction,
+) -> Result<Intervention<M::Node>, String> {
+    if let Some(action) = M::model_action(scenario, &a.action)? {
+        return Ok(Intervention::new(a.at, action));
+    }
+    let n = |name: &str| M::node(scenario, name);
     let action = match &a.action {
-        NamedAction::Write {
-            client: c,
-            key,
-            value,
-            label,
-        } => Action::Request {
-            client: client(c)?,
-            request: Request::Write {
-                key: key.clone(),
-                value: value.clone(),
-            },
-            label: label.clone(),
-        },
-        NamedAction::Read {
-            client: c,
-            replica,
-            key,
-            label,
-        } => Action::Request {
-            client: client(c)?,
-            request: Request::Read {
-                key: key.clone(),
-                replica: server(replica)?,
-            },
-            label: label.clone(),
-        },
         NamedAction::Crash { node } => Action::Crash { node: n(node)? },
         NamedAction::Restart { node } => Action::Restart { node: n(node)? },
         NamedAction::Partition { groups } => Action::Partition {
@@ -587,10 +917,7 @@ pub fn resolve(
             b: n(y)?,
             latency: ms.map(Latency::fixed),
         },
-        NamedAction::Promote { node } => Action::Command {
-            node: server(node)?,
-            command: replication::Command::Promote,
-        },
+        other => return Err(foreign::<M>(other)),
     };
     Ok(Intervention::new(a.at, action))
 }
@@ -624,13 +951,28 @@ impl Lesson {
     pub fn resolve(&self) -> Result<ResolvedLesson, String> {
         let steps = (0..self.steps.len())
             .map(|i| {
-                let run = if self.model == "isolation" {
-                    StepModel::Isolation(self.isolation_step(i)?)
-                } else {
-                    let r = self.run_for_step(i)?;
-                    StepModel::Replication {
-                        scenario: r.scenario,
-                        interventions: r.interventions,
+                let run = match self.model.as_str() {
+                    "isolation" => StepModel::Isolation(self.isolation_step(i)?),
+                    "clocks" => {
+                        let (scenario, interventions) = self.engine_run::<Clocks>(i)?;
+                        StepModel::Clocks {
+                            scenario,
+                            interventions,
+                        }
+                    }
+                    "leaderless" => {
+                        let (scenario, interventions) = self.engine_run::<Leaderless>(i)?;
+                        StepModel::Leaderless {
+                            scenario,
+                            interventions,
+                        }
+                    }
+                    _ => {
+                        let r = self.run_for_step(i)?;
+                        StepModel::Replication {
+                            scenario: r.scenario,
+                            interventions: r.interventions,
+                        }
                     }
                 };
                 let s = &self.steps[i];

@@ -159,7 +159,7 @@ impl Describe for View {
 }
 
 /// One node.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Node {
     me: NodeId,
     /// Durable: the Lamport counter.

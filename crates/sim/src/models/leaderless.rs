@@ -400,7 +400,7 @@ impl Describe for View {
 }
 
 /// A replica.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Replica {
     conflict: Conflict,
     replicas: Vec<NodeId>,
@@ -411,7 +411,7 @@ pub struct Replica {
 }
 
 /// A client.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Client {
     home: NodeId,
     tombstones: bool,
@@ -423,7 +423,7 @@ pub struct Client {
 }
 
 /// A node of the store.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Node {
     Replica(Replica),
     Client(Client),
