@@ -129,8 +129,8 @@ pub struct Execution {
     pub hosts: Vec<String>,
     /// Events in log order.
     pub events: Vec<LogEvent>,
-    /// Messages inferred as ShiViz infers them (see [`parse`]), ordered by receiver, then
-    /// sender.
+    /// Messages inferred as ShiViz infers them (see [`parse`]), in the causal order of
+    /// their senders ([`Execution::order`]), then of their receivers.
     pub messages: Vec<Message>,
     /// Per host, its events in order (`by_host[h][n - 1]` is event `host:n`).
     #[serde(skip)]
@@ -805,7 +805,6 @@ fn validate(name: String, line: usize, raw: Vec<Raw>) -> Result<Execution, LogEr
             }
         }
     }
-    messages.sort_by_key(|m| (m.to, m.from));
 
     // A causal order: Kahn's algorithm over program order and messages, smallest log index
     // first.
@@ -847,6 +846,7 @@ fn validate(name: String, line: usize, raw: Vec<Raw>) -> Result<Execution, LogEr
     for (p, &e) in order.iter().enumerate() {
         position[e] = p;
     }
+    messages.sort_by_key(|m| (position[m.from], position[m.to]));
     let exec = Execution {
         name,
         line,
