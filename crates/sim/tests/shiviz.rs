@@ -327,7 +327,17 @@ fn text_outside_any_event_is_an_error() {
 #[test]
 fn malformed_json() {
     let log = "a1\na {\"a\":1}\na2\na {\"a\":2,}\n";
-    rejects(log, 4, &["is not valid JSON", "column"]);
+    rejects(
+        log,
+        4,
+        &["{\"a\":2,} is not valid JSON: trailing comma at column 10"],
+    );
+    // A clock over two lines (a custom regex allows it): the error is on its second line.
+    let log = "a1\na {\"a\":1}\nb1\nb {\"b\":1,\n  \"a\" 1}\n";
+    let re = r"(?<event>.*)\n(?<host>\S*) (?<clock>\{[^}]*\})";
+    let e = parse(log, Some(re)).unwrap_err();
+    assert_eq!(e.line, 5, "{e}");
+    assert!(e.message.contains("expected `:` at column 7"), "{e}");
     rejects("a1\na {\"a\":1, \"b\":-1}\n", 2, &["entry for \"b\" is -1"]);
     rejects("a1\na {\"a\":1.5}\n", 2, &["whole number"]);
     rejects("a1\na {}x{}\n", 2, &["is not valid JSON"]);

@@ -409,6 +409,11 @@ impl LineIndex {
     fn line(&self, offset: usize) -> usize {
         self.0.partition_point(|&s| s <= offset)
     }
+    /// 1-based column (in characters) of `offset` in its line of `text`.
+    fn column(&self, text: &str, offset: usize) -> usize {
+        let start = self.0[self.line(offset) - 1];
+        text[start..offset].chars().count() + 1
+    }
 }
 
 /// Rewrites a JavaScript regex for the `regex` crate: a `{` that does not start a counted
@@ -513,6 +518,7 @@ impl Parser {
             };
             let (event, host, clock) = (at("event")?, at("host")?, at("clock")?);
             let clock_line = lines.line(start + clock.start());
+            let clock_column = lines.column(text, start + clock.start());
             let fields = self
                 .fields
                 .iter()
@@ -526,7 +532,7 @@ impl Parser {
                     text: event.as_str().to_string(),
                     line: lines.line(start + event.start()),
                     clock_line,
-                    clock: read_clock(clock.as_str(), host.as_str(), clock_line)?,
+                    clock: read_clock(clock.as_str(), host.as_str(), clock_line, clock_column)?,
                     fields,
                 },
             });
@@ -564,17 +570,27 @@ impl Parser {
     }
 }
 
-/// Reads a vector clock: a JSON object of whole numbers ≥ 0 with an entry for `host`.
-fn read_clock(text: &str, host: &str, line: usize) -> Result<BTreeMap<String, u64>, LogError> {
+/// Reads a vector clock written from `line`, `column` on: a JSON object of whole numbers
+/// ≥ 0 with an entry for `host`.
+fn read_clock(
+    text: &str,
+    host: &str,
+    line: usize,
+    column: usize,
+) -> Result<BTreeMap<String, u64>, LogError> {
     let value: Value = serde_json::from_str(text).map_err(|e| {
         let msg = e.to_string();
         let msg = msg.rfind(" at line ").map_or(msg.as_str(), |i| &msg[..i]);
+        // serde_json counts from the clock's start; the log's column is further right on
+        // the clock's first line.
+        let col = if e.line() <= 1 {
+            column + e.column().saturating_sub(1)
+        } else {
+            e.column()
+        };
         LogError::at(
             line + e.line().saturating_sub(1),
-            format!(
-                "the vector clock {text} is not valid JSON: {msg} (column {})",
-                e.column()
-            ),
+            format!("the vector clock {text} is not valid JSON: {msg} at column {col}"),
         )
     })?;
     let Value::Object(map) = value else {
