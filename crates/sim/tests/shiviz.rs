@@ -388,6 +388,8 @@ fn clocks_must_refer_to_existing_events_of_known_hosts() {
     );
     let log = "a1\na {\"a\":1}\nb1\nb {\"b\":1,\"zed\":1}\n";
     rejects(log, 4, &["\"zed\", which has no events"]);
+    let log = "a1\na {\"a\":1}\nb1\nb {\"b\":1,\"a\":18446744073709551615}\n";
+    rejects(log, 4, &["has seen 18446744073709551615 events of \"a\""]);
     // A zero entry for an unknown host is harmless.
     one("a1\na {\"a\":1,\"zed\":0}\n");
 }

@@ -715,7 +715,7 @@ fn validate(name: String, line: usize, raw: Vec<Raw>) -> Result<Execution, LogEr
                         name_of(e),
                         hosts.join(", ")
                     )),
-                    Some(&gi) if k as usize > by_host[gi].len() => Some(format!(
+                    Some(&gi) if k > by_host[gi].len() as u64 => Some(format!(
                         "event {} has seen {k} events of \"{g}\", but \"{g}\" has only {} \
                          in this execution: the clock refers to an event that does not exist",
                         name_of(e),
