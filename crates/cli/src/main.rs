@@ -7,12 +7,15 @@
 //!                                          a lesson step's run: nodes, writes, reads, lag
 //! distlab run --lesson ID --step N --trace the step's trace as JSON (diffable)
 //! distlab bench [--events N]               engine throughput, step back, add intervention
+//! distlab clocks analyze FILE [--execution NAME] [--regex RE] [--pair A B]... [--json]
+//!                                          a ShiViz log: hosts, messages, concurrency
 //! ```
 //!
 //! Exit codes: 0 success; 1 failure (an invalid lesson file); 2 bad usage or bad input
 //! (unknown lesson, step out of range, unreadable file, invalid arguments).
 //! All times printed are simulated milliseconds, except the benchmark's wall-clock ones.
 
+mod clocks;
 mod show;
 mod sql;
 mod sql_diff;
@@ -51,6 +54,9 @@ enum Command {
     /// Run SQL interleaving scripts on the simulated PostgreSQL store.
     #[command(subcommand)]
     Sql(SqlCommand),
+    /// Analyze logs whose events carry vector clocks (ShiViz's format).
+    #[command(subcommand)]
+    Clocks(ClocksCommand),
     /// Benchmark the engine (build with --release for meaningful numbers).
     Bench {
         /// Minimum number of trace events in the workload.
@@ -128,6 +134,35 @@ enum SqlCommand {
         #[arg(long, default_value_t = 4)]
         workers: usize,
         /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ClocksCommand {
+    /// Read a ShiViz log (an event line, then `host {"host": n, ...}` with its vector clock;
+    /// executions separated by `=== name ===` lines; see docs/CLOCKS.md), validate it, and
+    /// print its hosts with their event counts, the events, the messages inferred from the
+    /// clocks, the concurrent pairs, and for each --pair how the two events are related and
+    /// why. Exits 0, or 2 with `FILE: line N: message` for an invalid log, or for an unknown
+    /// execution or event.
+    Analyze {
+        /// The log file.
+        file: PathBuf,
+        /// Analyze the execution with this name (`=== NAME ===`); default: the first.
+        #[arg(long, value_name = "NAME")]
+        execution: Option<String>,
+        /// The parser regex, with named groups event, host and clock (others become fields);
+        /// default: ShiViz's `(?<event>.*)\n(?<host>\S*) (?<clock>{.*})`.
+        #[arg(long, value_name = "RE")]
+        regex: Option<String>,
+        /// Two events to relate: `host:n` (the n-th event of that host, from 1) or `line:N`
+        /// (the event written on line N). Repeat for more pairs.
+        #[arg(long, num_args = 2, value_names = ["A", "B"])]
+        pair: Vec<String>,
+        /// Print one JSON object: execution, executions, hosts, host_names, events_per_host,
+        /// events, messages, message_list, event_pairs, concurrent_pairs, pairs.
         #[arg(long)]
         json: bool,
     },
@@ -266,6 +301,19 @@ fn main() -> ExitCode {
             level: level.as_deref(),
             min_agreement,
             workers,
+            json,
+        }),
+        Command::Clocks(ClocksCommand::Analyze {
+            file,
+            execution,
+            regex,
+            pair,
+            json,
+        }) => clocks::analyze(&clocks::AnalyzeOptions {
+            file: &file,
+            execution: execution.as_deref(),
+            regex: regex.as_deref(),
+            pairs: &pair,
             json,
         }),
         Command::Bench { events } => {

@@ -1,22 +1,9 @@
 //! The `distlab` binary, run as a user would.
 
+mod common;
+
+use common::{distlab, stderr, stdout};
 use std::path::PathBuf;
-use std::process::{Command, Output};
-
-fn distlab(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_distlab"))
-        .args(args)
-        .output()
-        .expect("the distlab binary runs")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 fn built_in_lesson() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../lessons/replication-lag.toml")
@@ -24,11 +11,11 @@ fn built_in_lesson() -> PathBuf {
 
 /// A fresh file under the system's temporary directory.
 fn temp_file(name: &str, text: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("distlab-cli-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
-    std::fs::write(&path, text).unwrap();
-    path
+    common::temp_file("cli-test", name, text)
+}
+
+fn sql_script(name: &str, text: &str) -> PathBuf {
+    common::temp_file("cli-sql", name, text)
 }
 
 #[test]
@@ -235,14 +222,6 @@ fn bench_prints_the_metrics() {
     assert!(events >= 1500);
     let o = distlab(&["bench", "--events", "0"]);
     assert_eq!(o.status.code(), Some(2));
-}
-
-fn sql_script(name: &str, text: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("distlab-cli-sql-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
-    std::fs::write(&path, text).unwrap();
-    path
 }
 
 const LOST_UPDATE: &str = "-- lost update at repeatable read\n\

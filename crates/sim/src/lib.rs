@@ -13,7 +13,8 @@
 //! - [`network`]: latency distributions, loss, partitions, cut links.
 //! - [`trace`]: the recorded events of a run.
 //! - [`diagram`]: a model-independent view of a trace for space-time diagrams.
-//! - [`causality`]: happens-before, Lamport timestamps and vector clocks of any run.
+//! - [`causality`]: happens-before, Lamport timestamps and vector clocks of any run; ShiViz
+//!   logs in and out ([`causality::shiviz`]).
 //! - [`models`]: the protocols (single-leader replication, ...).
 //! - [`lesson`]: guided lessons as data files, and their validation.
 //! - [`bench`]: the engine benchmark's workload and measurements (native targets only).

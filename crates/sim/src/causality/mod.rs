@@ -19,6 +19,11 @@
 //! client invocation, command, crash and restart. A message that was dropped is no event of
 //! its addressee (nothing was received), and network-wide events (partitions, link changes)
 //! belong to no node.
+//!
+//! [`shiviz`] imports logs written for ShiViz (events with vector clocks), infers their
+//! messages and exports any run as such a log.
+
+pub mod shiviz;
 
 use crate::diagram::{Diagram, Outcome};
 use crate::NodeId;
