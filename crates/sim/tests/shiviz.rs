@@ -423,6 +423,7 @@ fn node(name: &str) -> NodeInfo {
         name: name.into(),
         role: NodeRole::Server,
         place: None,
+        clock: Default::default(),
     }
 }
 

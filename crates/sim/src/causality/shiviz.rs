@@ -236,6 +236,7 @@ impl Execution {
                 name: h.clone(),
                 role: NodeRole::Server,
                 place: None,
+                clock: Default::default(),
             })
             .collect();
         let senders = self.senders();

@@ -410,30 +410,22 @@ impl LessonModel for Leaderless {
                 item,
                 replica: r,
                 label,
-            } => (
-                c,
-                leaderless::Request::Add {
-                    key: key.clone(),
-                    item: item.clone(),
-                    replica: replica(r)?,
-                },
-                label,
-            ),
-            NamedAction::Remove {
+            }
+            | NamedAction::Remove {
                 client: c,
                 key,
                 item,
                 replica: r,
                 label,
-            } => (
-                c,
-                leaderless::Request::Remove {
-                    key: key.clone(),
-                    item: item.clone(),
-                    replica: replica(r)?,
-                },
-                label,
-            ),
+            } => {
+                let (key, item, replica) = (key.clone(), item.clone(), replica(r)?);
+                let request = if matches!(a, NamedAction::Add { .. }) {
+                    leaderless::Request::Add { key, item, replica }
+                } else {
+                    leaderless::Request::Remove { key, item, replica }
+                };
+                (c, request, label)
+            }
             NamedAction::Get {
                 client: c,
                 key,
@@ -650,10 +642,7 @@ impl Lesson {
     /// `[scenario]` with every step's `set` so far, and the actions accumulated (minus
     /// `remove`d labels, reset by `clear_actions`). Errors: a lesson of another model, bad
     /// scenario fields, unknown nodes or labels.
-    pub fn engine_run<M: LessonModel>(
-        &self,
-        i: usize,
-    ) -> Result<EngineRun<M>, String> {
+    pub fn engine_run<M: LessonModel>(&self, i: usize) -> Result<EngineRun<M>, String> {
         if self.model != M::NAME {
             return Err(format!(
                 "lesson \"{}\" is a {} lesson, not a {} one",
