@@ -1,14 +1,41 @@
 //! The space-time diagram: a lifeline per node (time runs left to right), events as marks,
 //! messages as arrows from send to delivery, messages in flight animated, dropped messages
 //! ending in a cross, crashed periods shaded. Model-independent: it draws a
-//! [`Diagram`](distlab_sim::diagram::Diagram) and takes highlights from the page.
+//! [`Diagram`](distlab_sim::diagram::Diagram) given as a [`DiagramView`] (signals and
+//! optional callbacks), so any model's page — or an imported log with no engine — can use it.
 
-use crate::lab::Lab;
-use distlab_sim::diagram::{Arrow, Outcome};
-use distlab_sim::{Action, NodeRole};
+use distlab_sim::diagram::{Arrow, Diagram, Outcome};
+use distlab_sim::{MessageId, NodeId, NodeRole};
 use leptos::ev;
 use leptos::html;
 use leptos::prelude::*;
+
+/// What a [`SpaceTime`] draws and what its controls do. `Copy`: signal and callback handles.
+///
+/// A live run moves `shown` and `display_time` (see `Lab::diagram_view`); a whole diagram at
+/// once (an imported log) has `shown` = its last mark's step, `display_time` = its
+/// `end_time`, default `highlights` and no callbacks.
+#[derive(Clone, Copy)]
+pub struct DiagramView {
+    /// The diagram.
+    pub diagram: Signal<Diagram>,
+    /// The last step drawn (`None`: none yet). Marks and arrows of later steps are hidden;
+    /// messages sent by then and not yet arrived are drawn in flight.
+    pub shown: Signal<Option<usize>>,
+    /// Simulated time (ms) of the "now" line; positions messages in flight between steps.
+    pub display_time: Signal<f64>,
+    /// Horizontal zoom: 1 = the whole run fits the width.
+    pub zoom: Signal<f64>,
+    /// Marks the page wants pointed out (e.g. stale reads), with their explanations.
+    pub highlights: Signal<Vec<Highlight>>,
+    /// Shown as the `<svg>`'s `data-trace-digest` (simulated runs: the trace's digest).
+    pub digest: Option<Signal<String>>,
+    /// Row buttons "Crash NAME" / "Restart NAME" (absent: no buttons).
+    pub on_crash: Option<Callback<NodeId>>,
+    pub on_restart: Option<Callback<NodeId>>,
+    /// Clicking a message in flight drops it (absent: messages in flight are not buttons).
+    pub on_drop: Option<Callback<MessageId>>,
+}
 
 /// Height of one lifeline row, px.
 pub const ROW_H: f64 = 58.0;
@@ -90,7 +117,8 @@ fn nice_tick(span: f64) -> f64 {
 
 /// The diagram with its row headers (names, places, crash / restart buttons).
 #[component]
-pub fn SpaceTime(lab: Lab, highlights: Memo<Vec<Highlight>>) -> impl IntoView {
+pub fn SpaceTime(data: DiagramView) -> impl IntoView {
+    let v = data;
     let plot_ref = NodeRef::<html::Div>::new();
     let width = RwSignal::new(900.0);
     let measure = move || {
@@ -110,8 +138,8 @@ pub fn SpaceTime(lab: Lab, highlights: Memo<Vec<Highlight>>) -> impl IntoView {
 
     let tip = RwSignal::new(None::<Tip>);
     let geo = Memo::new(move |_| {
-        let w = width.get() * lab.zoom.get().max(1.0);
-        let end = lab.diagram.with(|d| d.end_time).max(100) as f64 * 1.04;
+        let w = width.get() * v.zoom.get().max(1.0);
+        let end = v.diagram.with(|d| d.end_time).max(100) as f64 * 1.04;
         Geo {
             scale: (w - 2.0 * PAD) / end,
             width: w,
@@ -119,7 +147,7 @@ pub fn SpaceTime(lab: Lab, highlights: Memo<Vec<Highlight>>) -> impl IntoView {
     });
     // When zoomed in, keep the "now" line in view.
     Effect::new(move |_| {
-        let x = geo.get().x(lab.display_time.get());
+        let x = geo.get().x(v.display_time.get());
         let vw = width.get();
         // After the DOM has the new width (next frame), or the browser clamps the scroll.
         request_animation_frame(move || {
@@ -131,11 +159,11 @@ pub fn SpaceTime(lab: Lab, highlights: Memo<Vec<Highlight>>) -> impl IntoView {
             }
         });
     });
-    let rows = move || lab.diagram.with(|d| d.nodes.len());
+    let rows = move || v.diagram.with(|d| d.nodes.len());
     let height = move || TOP + ROW_H * rows() as f64 + 8.0;
     let down_at = move |node: usize| {
-        let s = lab.shown.get();
-        lab.diagram.with(|d| {
+        let s = v.shown.get();
+        v.diagram.with(|d| {
             d.down.iter().any(|p| {
                 p.node == node
                     && s.is_some_and(|s| p.from_step <= s && p.until.is_none_or(|(_, us)| us > s))
@@ -144,7 +172,7 @@ pub fn SpaceTime(lab: Lab, highlights: Memo<Vec<Highlight>>) -> impl IntoView {
     };
 
     let headers = move || {
-        lab.diagram.with(|d| {
+        v.diagram.with(|d| {
             d.nodes
                 .iter()
                 .enumerate()
@@ -161,14 +189,18 @@ pub fn SpaceTime(lab: Lab, highlights: Memo<Vec<Highlight>>) -> impl IntoView {
                                 <span class="node-name">{name.clone()}</span>
                                 <span class="node-place">{place}</span>
                             </div>
-                            {move || if down_at(i) {
-                                let l = label_restart.clone();
-                                view! { <button class="node-btn restart" aria-label=l
-                                    on:click=move |_| lab.intervene(Action::Restart { node: i })>"Restart"</button> }.into_any()
-                            } else {
-                                let l = label_crash.clone();
-                                view! { <button class="node-btn crash" aria-label=l
-                                    on:click=move |_| lab.intervene(Action::Crash { node: i })>"Crash"</button> }.into_any()
+                            {move || match (down_at(i), v.on_restart, v.on_crash) {
+                                (true, Some(restart), _) => {
+                                    let l = label_restart.clone();
+                                    Some(view! { <button class="node-btn restart" aria-label=l
+                                        on:click=move |_| restart.run(i)>"Restart"</button> }.into_any())
+                                }
+                                (false, _, Some(crash)) => {
+                                    let l = label_crash.clone();
+                                    Some(view! { <button class="node-btn crash" aria-label=l
+                                        on:click=move |_| crash.run(i)>"Crash"</button> }.into_any())
+                                }
+                                _ => None,
                             }}
                         </div>
                     }
@@ -182,16 +214,16 @@ pub fn SpaceTime(lab: Lab, highlights: Memo<Vec<Highlight>>) -> impl IntoView {
         let end = (g.width - 2.0 * PAD) / g.scale;
         let tick = nice_tick(end);
         let mut t = 0.0;
-        let mut v = Vec::new();
+        let mut out = Vec::new();
         while t <= end {
             let x = g.x(t);
-            v.push(view! {
+            out.push(view! {
                 <line class="tick" x1=x x2=x y1=TOP - 6.0 y2=height() />
                 <text class="tick-label" x=x y=TOP - 10.0 text-anchor="middle">{format!("{t} ms")}</text>
             });
             t += tick;
         }
-        v.collect_view()
+        out.collect_view()
     };
 
     let lifelines = move || {
@@ -206,7 +238,7 @@ pub fn SpaceTime(lab: Lab, highlights: Memo<Vec<Highlight>>) -> impl IntoView {
 
     let downs = move || {
         let g = geo.get();
-        lab.diagram.with(|d| {
+        v.diagram.with(|d| {
             d.down
                 .iter()
                 .map(|p| {
@@ -214,10 +246,10 @@ pub fn SpaceTime(lab: Lab, highlights: Memo<Vec<Highlight>>) -> impl IntoView {
                     let y = g.y(p.node) - ROW_H * 0.32;
                     let x1 = g.x(p.from as f64);
                     let x2 = move || match p.until {
-                        Some((t, s)) if lab.shown.get().is_some_and(|c| c >= s) => g.x(t as f64),
-                        _ => g.x(lab.display_time.get()).max(x1),
+                        Some((t, s)) if v.shown.get().is_some_and(|c| c >= s) => g.x(t as f64),
+                        _ => g.x(v.display_time.get()).max(x1),
                     };
-                    let visible = move || lab.shown.get().is_some_and(|s| s >= p.from_step);
+                    let visible = move || v.shown.get().is_some_and(|s| s >= p.from_step);
                     view! {
                         <rect class="down" class:future=move || !visible() x=x1 y=y width=move || (x2() - x1).max(1.0) height=ROW_H * 0.64 />
                     }
@@ -249,8 +281,8 @@ pub fn SpaceTime(lab: Lab, highlights: Memo<Vec<Highlight>>) -> impl IntoView {
 
     let arrows = move || {
         let g = geo.get();
-        let shown_now = lab.shown.get_untracked().map_or(0, |s| s + 1);
-        lab.diagram.with(|d| {
+        let shown_now = v.shown.get_untracked().map_or(0, |s| s + 1);
+        v.diagram.with(|d| {
             let name = |n: usize| d.nodes.get(n).map_or(String::new(), |i| i.name.clone());
             d.arrows
                 .iter()
@@ -310,9 +342,9 @@ pub fn SpaceTime(lab: Lab, highlights: Memo<Vec<Highlight>>) -> impl IntoView {
 
     let marks = move || {
         let g = geo.get();
-        let shown_now = lab.shown.get_untracked().map_or(0, |s| s + 1);
-        let hl = highlights.get();
-        lab.diagram.with(|d| {
+        let shown_now = v.shown.get_untracked().map_or(0, |s| s + 1);
+        let hl = v.highlights.get();
+        v.diagram.with(|d| {
             d.marks
                 .iter()
                 .map(|m| {
@@ -376,8 +408,8 @@ pub fn SpaceTime(lab: Lab, highlights: Memo<Vec<Highlight>>) -> impl IntoView {
 
     // Messages in flight at the shown step: animated, clickable to drop.
     let in_flight = Memo::new(move |_| {
-        let s = lab.shown.get();
-        lab.diagram.with(|d| {
+        let s = v.shown.get();
+        v.diagram.with(|d| {
             d.arrows
                 .iter()
                 .filter(|a| {
@@ -388,18 +420,18 @@ pub fn SpaceTime(lab: Lab, highlights: Memo<Vec<Highlight>>) -> impl IntoView {
         })
     });
     let flying = move |id: u64| {
-        let Some(a) = lab
+        let Some(a) = v
             .diagram
             .with_untracked(|d| d.arrows.iter().find(|a| a.id == id).cloned())
         else {
             return ().into_any();
         };
-        let names = lab
+        let names = v
             .diagram
             .with_untracked(|d| (d.nodes[a.from].name.clone(), d.nodes[a.to].name.clone()));
         let pos = move || {
             let g = geo.get();
-            let t = lab.display_time.get();
+            let t = v.display_time.get();
             let (x1, y1) = (g.x(a.sent_at as f64), g.y(a.from));
             let (xr, yr) = (g.x(a.arrives_at as f64), g.y(a.to));
             let f = if a.arrives_at > a.sent_at {
@@ -410,11 +442,21 @@ pub fn SpaceTime(lab: Lab, highlights: Memo<Vec<Highlight>>) -> impl IntoView {
             (x1, y1, x1 + (xr - x1) * f, y1 + (yr - y1) * f, xr, yr)
         };
         let short = a.label.clone();
-        let label = format!(
-            "Drop message #{}: {} ({} → {})",
-            a.id, a.label, names.0, names.1
-        );
-        let title = format!("{} (in flight — click to drop)", a.label);
+        let droppable = v.on_drop;
+        let label = match droppable {
+            Some(_) => format!(
+                "Drop message #{}: {} ({} → {})",
+                a.id, a.label, names.0, names.1
+            ),
+            None => format!(
+                "Message #{} in flight: {} ({} → {})",
+                a.id, a.label, names.0, names.1
+            ),
+        };
+        let title = match droppable {
+            Some(_) => format!("{} (in flight — click to drop)", a.label),
+            None => format!("{} (in flight)", a.label),
+        };
         let mut details = vec![(
             "message".to_string(),
             format!("#{} {} → {}", a.id, names.0, names.1),
@@ -422,12 +464,16 @@ pub fn SpaceTime(lab: Lab, highlights: Memo<Vec<Highlight>>) -> impl IntoView {
         details.push(("sent".into(), format!("{} ms", a.sent_at)));
         details.push(("arrives".into(), format!("{} ms", a.arrives_at)));
         details.extend(a.details.iter().cloned());
-        let drop_it = move || lab.intervene(Action::DropMessage { id });
+        let drop_it = move || {
+            if let Some(cb) = droppable {
+                cb.run(id)
+            }
+        };
         view! {
-            <g class="message in-flight" role="button" tabindex="0" aria-label=label
+            <g class="message in-flight" class:droppable=droppable.is_some() role=droppable.map(|_| "button") tabindex="0" aria-label=label
                data-kind=a.kind data-from=names.0.clone() data-to=names.1.clone() data-id=a.id data-sent-at=a.sent_at
                on:click=move |_| drop_it()
-               on:keydown=move |ev: web_sys::KeyboardEvent| if ev.key() == "Enter" || ev.key() == " " { ev.prevent_default(); ev.stop_propagation(); drop_it() }
+               on:keydown=move |ev: web_sys::KeyboardEvent| if droppable.is_some() && (ev.key() == "Enter" || ev.key() == " ") { ev.prevent_default(); ev.stop_propagation(); drop_it() }
                on:mouseenter=move |ev| set_tip(&ev, title.clone(), details.clone())
                on:mouseleave=move |_| tip.set(None)>
                 <line class="planned" x1=move || pos().0 y1=move || pos().1 x2=move || pos().4 y2=move || pos().5 />
@@ -471,7 +517,7 @@ pub fn SpaceTime(lab: Lab, highlights: Memo<Vec<Highlight>>) -> impl IntoView {
         let Some(svg) = svg_ref.get_untracked() else {
             return;
         };
-        let target = lab.shown.get_untracked().map_or(0, |s| s + 1);
+        let target = v.shown.get_untracked().map_or(0, |s| s + 1);
         let mut ix = Vec::new();
         if let Ok(list) = svg.query_selector_all("[data-vis]") {
             for i in 0..list.length() {
@@ -479,16 +525,16 @@ pub fn SpaceTime(lab: Lab, highlights: Memo<Vec<Highlight>>) -> impl IntoView {
                     .item(i)
                     .and_then(|n| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(n).ok())
                 {
-                    let v = el
+                    let vis = el
                         .get_attribute("data-vis")
                         .and_then(|v| v.parse().ok())
                         .unwrap_or(usize::MAX);
-                    let _ = if v < target {
+                    let _ = if vis < target {
                         el.class_list().remove_1("future")
                     } else {
                         el.class_list().add_1("future")
                     };
-                    ix.push((v, el));
+                    ix.push((vis, el));
                 }
             }
         }
@@ -498,31 +544,34 @@ pub fn SpaceTime(lab: Lab, highlights: Memo<Vec<Highlight>>) -> impl IntoView {
     };
     Effect::new(move |_| {
         // The diagram's DOM was re-rendered: re-index once the DOM is current (next frame).
-        lab.diagram.track();
+        v.diagram.track();
         geo.track();
-        highlights.track();
+        v.highlights.track();
         request_animation_frame(rebuild);
     });
     Effect::new(move |_| {
-        let target = lab.shown.get().map_or(0, |s| s + 1);
+        let target = v.shown.get().map_or(0, |s| s + 1);
         apply(target);
     });
 
-    let now_x = move || geo.get().x(lab.display_time.get());
+    let now_x = move || geo.get().x(v.display_time.get());
     let aria = move || {
-        let (n, m) = lab.diagram.with(|d| (d.nodes.len(), d.arrows.len()));
-        let t = lab.shown.get().map_or(0, |s| {
-            lab.engine
-                .with_untracked(|e| e.trace().get(s).map_or(0, |ev| ev.time))
+        let (n, m) = v.diagram.with(|d| (d.nodes.len(), d.arrows.len()));
+        let t = v.shown.get().map_or(0, |s| {
+            v.diagram.with(|d| {
+                let k = d.marks.partition_point(|m| m.step <= s);
+                k.checked_sub(1).map_or(0, |k| d.marks[k].time)
+            })
         });
         format!("Space-time diagram: {n} lifelines, time runs left to right; {m} messages in the run; now at {t} ms")
     };
+    let digest = move || v.digest.map(|d| d.get());
 
     view! {
         <div class="spacetime">
             <div class="row-heads" style=move || format!("padding-top:{TOP}px")>{headers}</div>
             <div class="plot" node_ref=plot_ref>
-                <svg node_ref=svg_ref role="img" aria-label=aria data-trace-digest=move || lab.engine.with(|e| format!("{:016x}", distlab_sim::trace::digest(e.trace()))) width=move || geo.get().width height=height class="diagram">
+                <svg node_ref=svg_ref role="img" aria-label=aria data-trace-digest=digest width=move || geo.get().width height=height class="diagram">
                     <g class="axis">{axis}</g>
                     <g class="lifelines">{lifelines}</g>
                     <g class="downs">{downs}</g>
@@ -532,7 +581,7 @@ pub fn SpaceTime(lab: Lab, highlights: Memo<Vec<Highlight>>) -> impl IntoView {
                         <For each=move || in_flight.get() key=|id| *id children=flying />
                     </g>
                     <line class="now" x1=now_x x2=now_x y1=TOP - 4.0 y2=height />
-                    <text class="now-label" x=move || now_x() + 4.0 y=TOP + 2.0>{move || format!("{:.0} ms", lab.display_time.get())}</text>
+                    <text class="now-label" x=move || now_x() + 4.0 y=TOP + 2.0>{move || format!("{:.0} ms", v.display_time.get())}</text>
                 </svg>
                 {move || tip.get().map(|t| {
                     let left = (t.x + 14.0).min(geo.get_untracked().width - 260.0).max(0.0);

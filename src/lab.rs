@@ -1,6 +1,7 @@
 //! The state of one lab: a run (scenario + interventions → engine), the cursor and the
 //! animated playback time. Components read it; only the methods here change it.
 
+use crate::diagram::{DiagramView, Highlight};
 use distlab_sim::diagram::Diagram;
 use distlab_sim::models::replication::{analysis, Node, ReplicationScenario};
 use distlab_sim::{Action, Engine, EventKind, Intervention, Time};
@@ -292,6 +293,33 @@ impl Lab {
                 self.notice.set(None);
             }
             Err(m) => self.notice.set(Some(m)),
+        }
+    }
+
+    /// What the space-time diagram needs: this run's diagram, shown step, time and zoom;
+    /// its Crash / Restart buttons and dropping a message in flight are interventions.
+    pub fn diagram_view(&self, highlights: Signal<Vec<Highlight>>) -> DiagramView {
+        let lab = *self;
+        let engine = self.engine;
+        let digest = Memo::new(move |_| {
+            engine.with(|e| format!("{:016x}", distlab_sim::trace::digest(e.trace())))
+        });
+        DiagramView {
+            diagram: self.diagram.into(),
+            shown: self.shown.into(),
+            display_time: self.display_time.into(),
+            zoom: self.zoom.into(),
+            highlights,
+            digest: Some(digest.into()),
+            on_crash: Some(Callback::new(move |node| {
+                lab.intervene(Action::Crash { node })
+            })),
+            on_restart: Some(Callback::new(move |node| {
+                lab.intervene(Action::Restart { node })
+            })),
+            on_drop: Some(Callback::new(move |id| {
+                lab.intervene(Action::DropMessage { id })
+            })),
         }
     }
 

@@ -383,7 +383,7 @@ fn LabView(
             {move || lab.notice.get().map(|m| view! {
                 <div class="notice" role="alert">{m}<button class="close" aria-label="Dismiss" on:click=move |_| lab.notice.set(None)>"×"</button></div>
             })}
-            <SpaceTime lab=lab highlights=highlights />
+            <SpaceTime data=lab.diagram_view(highlights.into()) />
             <div class="panels">
                 <Replicas lab=lab />
                 <Operations lab=lab />
