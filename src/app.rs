@@ -1,6 +1,7 @@
 //! The app shell: routes, the home page, the not-found page, and the visible error shown
 //! if the WebAssembly ever panics.
 
+use crate::clocks_page::ClocksImport;
 use crate::isolation::IsolationPage;
 use crate::lesson_page::{lessons, FreeLab, LessonPage};
 use leptos::prelude::*;
@@ -47,6 +48,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/lesson/:id") view=LessonPage />
                 <Route path=path!("/lab/:preset") view=FreeLab />
                 <Route path=path!("/isolation/:preset") view=IsolationPage />
+                <Route path=path!("/clocks/import") view=ClocksImport />
             </Routes>
         </Router>
     }

@@ -3,8 +3,8 @@
 
 use crate::diagram::{DiagramView, Highlight};
 use distlab_sim::diagram::Diagram;
-use distlab_sim::models::replication::{analysis, Node, ReplicationScenario};
-use distlab_sim::{Action, Engine, EventKind, Intervention, Time};
+use distlab_sim::models::{EngineModel, Replication};
+use distlab_sim::{Action, Engine, EventKind, Intervention, Protocol, Time};
 use leptos::prelude::*;
 
 /// Playback speeds offered (multiples of [`BASE_RATE`]).
@@ -12,11 +12,11 @@ pub const SPEEDS: [f64; 5] = [0.25, 0.5, 1.0, 2.0, 4.0];
 /// Simulated milliseconds per real second at speed 1×.
 pub const BASE_RATE: f64 = 250.0;
 
-/// A lab's reactive state. `Copy`: every field is a signal handle.
-#[derive(Clone, Copy)]
-pub struct Lab {
-    pub scenario: RwSignal<ReplicationScenario>,
-    pub engine: RwSignal<Engine<Node>>,
+/// A lab's reactive state for any engine model `M` (replication by default). `Copy`:
+/// every field is a signal handle.
+pub struct Lab<M: EngineModel + 'static = Replication> {
+    pub scenario: RwSignal<M::Scenario>,
+    pub engine: RwSignal<Engine<M::Node>>,
     /// Built from the engine's trace whenever it changes.
     pub diagram: Memo<Diagram>,
     /// The step the learner has moved to (`None`: before the first event).
@@ -32,19 +32,26 @@ pub struct Lab {
     pub zoom: RwSignal<f64>,
     /// What the panels show: follows `shown`, at most ~7 times a second while playing.
     pub panel_step: RwSignal<Option<usize>>,
-    /// The analysis of the run at `panel_step`.
-    pub analysis: Memo<analysis::Analysis>,
+    /// The model's analysis of the run at `panel_step`.
+    pub analysis: Memo<M::Analysis>,
     /// A message for the learner about the last thing they tried (e.g. an error).
     pub notice: RwSignal<Option<String>>,
     animating: StoredValue<bool>,
 }
 
-impl Lab {
+impl<M: EngineModel + 'static> Clone for Lab<M> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<M: EngineModel + 'static> Copy for Lab<M> {}
+
+impl<M: EngineModel + 'static> Lab<M> {
     pub fn new(
-        scenario: ReplicationScenario,
-        interventions: Vec<Intervention<Node>>,
-    ) -> Result<Lab, String> {
-        let engine = Engine::new(scenario.setup()?, interventions);
+        scenario: M::Scenario,
+        interventions: Vec<Intervention<M::Node>>,
+    ) -> Result<Lab<M>, String> {
+        let engine = Engine::new(M::setup(&scenario)?, interventions);
         let engine = RwSignal::new(engine);
         let cursor = RwSignal::new(None);
         let display_time = RwSignal::new(0.0);
@@ -79,12 +86,13 @@ impl Lab {
                 }
             }
         });
+        let scenario = RwSignal::new(scenario);
         let analysis = Memo::new(move |_| {
             let s = panel_step.get();
-            engine.with(|e| analysis::analyze(e, s))
+            scenario.with(|sc| engine.with(|e| M::analyze(sc, e, s)))
         });
         Ok(Lab {
-            scenario: RwSignal::new(scenario),
+            scenario,
             engine,
             diagram,
             cursor,
@@ -103,11 +111,11 @@ impl Lab {
     /// Replaces the run (a lesson step, or a new scenario) and puts the cursor at `cursor`.
     pub fn load(
         &self,
-        scenario: ReplicationScenario,
-        interventions: Vec<Intervention<Node>>,
+        scenario: M::Scenario,
+        interventions: Vec<Intervention<M::Node>>,
         cursor: Option<usize>,
     ) -> Result<(), String> {
-        let setup = scenario.setup()?;
+        let setup = M::setup(&scenario)?;
         self.playing.set(false);
         self.engine.set(Engine::new(setup, interventions));
         self.scenario.set(scenario);
@@ -259,7 +267,7 @@ impl Lab {
 
     /// Applies an action at the cursor's time and re-simulates from there; the cursor moves
     /// to the intervention's own event so its effect is visible at once.
-    pub fn intervene(&self, action: Action<Node>) {
+    pub fn intervene(&self, action: Action<M::Node>) {
         let at = self.now();
         let before = self.cursor.get_untracked();
         self.engine
@@ -279,10 +287,10 @@ impl Lab {
 
     /// Changes the scenario (e.g. the replication mode) keeping the interventions and the
     /// cursor's time.
-    pub fn set_scenario(&self, scenario: ReplicationScenario) {
+    pub fn set_scenario(&self, scenario: M::Scenario) {
         let at = self.now();
         let ivs = self.engine.with_untracked(|e| e.interventions().to_vec());
-        match scenario.setup() {
+        match M::setup(&scenario) {
             Ok(setup) => {
                 self.engine.set(Engine::new(setup, ivs));
                 self.scenario.set(scenario);
@@ -326,15 +334,15 @@ impl Lab {
     /// Whether the run differs from `(scenario, interventions)`.
     pub fn differs_from(
         &self,
-        scenario: &ReplicationScenario,
-        interventions: &[Intervention<Node>],
+        scenario: &M::Scenario,
+        interventions: &[Intervention<M::Node>],
     ) -> bool {
         self.scenario.with(|s| s != scenario)
             || self.engine.with(|e| e.interventions() != interventions)
     }
 }
 
-fn is_intervention(kind: &EventKind<Node>) -> bool {
+fn is_intervention<P: Protocol>(kind: &EventKind<P>) -> bool {
     use distlab_sim::DropReason;
     match kind {
         EventKind::Deliver { .. } | EventKind::Timer { .. } | EventKind::Start => false,

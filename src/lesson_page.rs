@@ -2,12 +2,14 @@
 //! learner may leave the script (any intervention) and return to it.
 
 use crate::diagram::{Highlight, SpaceTime};
+use crate::engine_lessons::{ClocksLesson, LeaderlessLesson};
 use crate::isolation::IsolationLesson;
 use crate::lab::Lab;
 use crate::panels::{
     ClientControls, ModeControl, Operations, Replicas, Topology, Transport, ZoomControl,
 };
 use distlab_sim::lesson::ResolvedLesson;
+use distlab_sim::models::EngineModel;
 use leptos::ev;
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -50,7 +52,7 @@ fn highlights_of(a: &distlab_sim::models::replication::analysis::Analysis) -> Ve
 
 /// Where a key press happened, for deciding whether the lab may take it.
 #[derive(Clone, Copy, PartialEq)]
-enum KeyTarget {
+pub enum KeyTarget {
     /// A text field or select: it keeps its keys (except Page Up/Down).
     Field,
     /// A button: it keeps Space and Enter (activation).
@@ -61,7 +63,7 @@ enum KeyTarget {
     Other,
 }
 
-fn key_target(e: &web_sys::KeyboardEvent) -> KeyTarget {
+pub fn key_target(e: &web_sys::KeyboardEvent) -> KeyTarget {
     if e.ctrl_key() || e.meta_key() || e.alt_key() {
         return KeyTarget::Other;
     }
@@ -78,14 +80,18 @@ fn key_target(e: &web_sys::KeyboardEvent) -> KeyTarget {
 }
 
 /// Space play/pause, ←/→ step, Home/End. Returns whether the key was used.
-fn transport_key(lab: Lab, target: KeyTarget, e: &web_sys::KeyboardEvent) -> bool {
+pub fn transport_key<M: EngineModel + 'static>(
+    lab: Lab<M>,
+    target: KeyTarget,
+    e: &web_sys::KeyboardEvent,
+) -> bool {
     let key = e.key();
     if matches!(target, KeyTarget::Field | KeyTarget::Other)
         || target == KeyTarget::Button && matches!(key.as_str(), " " | "Enter")
     {
         return false;
     }
-    let action: fn(&Lab) = match key.as_str() {
+    let action: fn(&Lab<M>) = match key.as_str() {
         " " => Lab::toggle_play,
         "ArrowRight" => Lab::step_forward,
         "ArrowLeft" => Lab::step_back,
@@ -135,10 +141,11 @@ pub fn LessonPage() -> impl IntoView {
 
 #[component]
 fn LessonView(lesson: ResolvedLesson) -> impl IntoView {
-    if lesson.model == "isolation" {
-        view! { <IsolationLesson lesson=lesson /> }.into_any()
-    } else {
-        view! { <ReplicationLesson lesson=lesson /> }.into_any()
+    match lesson.model.as_str() {
+        "isolation" => view! { <IsolationLesson lesson=lesson /> }.into_any(),
+        "clocks" => view! { <ClocksLesson lesson=lesson /> }.into_any(),
+        "leaderless" => view! { <LeaderlessLesson lesson=lesson /> }.into_any(),
+        _ => view! { <ReplicationLesson lesson=lesson /> }.into_any(),
     }
 }
 
@@ -186,7 +193,7 @@ pub fn step_nav(lesson: ResolvedLesson) -> StepNav {
 
 /// Page Up / Page Down move between lesson steps (presenter remotes send these). Returns
 /// whether the key was used.
-fn page_key(nav: StepNav, e: &web_sys::KeyboardEvent) -> bool {
+pub fn page_key(nav: StepNav, e: &web_sys::KeyboardEvent) -> bool {
     if key_target(e) == KeyTarget::Other {
         return false;
     }

@@ -2,7 +2,9 @@
 //! builds runs with `distlab-sim`, reads their traces and adds interventions.
 
 mod app;
+mod clocks_page;
 mod diagram;
+mod engine_lessons;
 mod isolation;
 mod lab;
 mod lesson_page;

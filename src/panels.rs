@@ -4,12 +4,13 @@
 
 use crate::lab::{Lab, SPEEDS};
 use distlab_sim::models::replication::{Request, Role, View};
+use distlab_sim::models::EngineModel;
 use distlab_sim::{Action, Latency, NodeRole};
 use leptos::prelude::*;
 
 /// Play / pause, step, go to start / end, speed, and the timeline.
 #[component]
-pub fn Transport(lab: Lab) -> impl IntoView {
+pub fn Transport<M: EngineModel + 'static>(lab: Lab<M>) -> impl IntoView {
     let len = move || lab.engine.with(|e| e.trace().len());
     let pos = move || lab.cursor.get().map_or(0, |s| s + 1);
     let status = move || {
@@ -52,7 +53,7 @@ pub fn Transport(lab: Lab) -> impl IntoView {
 
 /// The diagram's horizontal zoom.
 #[component]
-pub fn ZoomControl(lab: Lab) -> impl IntoView {
+pub fn ZoomControl<M: EngineModel + 'static>(lab: Lab<M>) -> impl IntoView {
     view! {
         <label class="zoom">
                 <span>"Zoom"</span>

@@ -23,19 +23,19 @@ use std::fmt::Debug;
 ///
 /// It never sees time, the network or the UI: handlers get an input and write effects
 /// into the [`Ctx`]. The engine decides when and whether effects happen.
-pub trait Protocol: Clone + Debug + 'static {
+pub trait Protocol: Clone + Debug + Send + Sync + 'static {
     /// Messages between nodes.
-    type Msg: Clone + Debug + PartialEq + Serialize + Describe;
+    type Msg: Clone + Debug + PartialEq + Serialize + Describe + Send + Sync;
     /// Timer tags; setting a timer equal to a pending one of the same node replaces it.
-    type Timer: Clone + Debug + PartialEq + Serialize;
+    type Timer: Clone + Debug + PartialEq + Serialize + Send + Sync;
     /// Client requests, given to client nodes by [`Action::Request`] interventions.
-    type Request: Clone + Debug + PartialEq + Serialize + DeserializeOwned + Describe;
+    type Request: Clone + Debug + PartialEq + Serialize + DeserializeOwned + Describe + Send + Sync;
     /// Responses that complete client requests.
-    type Response: Clone + Debug + PartialEq + Serialize + Describe;
+    type Response: Clone + Debug + PartialEq + Serialize + Describe + Send + Sync;
     /// Operator commands (e.g. "promote this follower").
-    type Command: Clone + Debug + PartialEq + Serialize + DeserializeOwned + Describe;
+    type Command: Clone + Debug + PartialEq + Serialize + DeserializeOwned + Describe + Send + Sync;
     /// What the UI may show of the node's state.
-    type View: Clone + Debug + PartialEq + Serialize + Describe;
+    type View: Clone + Debug + PartialEq + Serialize + Describe + Send + Sync;
 
     /// Called once at time 0.
     fn on_start(&mut self, _ctx: &mut Ctx<Self>) {}

@@ -921,6 +921,14 @@ pub const BUILT_IN: &[(&str, &str)] = &[
         "isolation-levels.toml",
         include_str!("../../../../lessons/isolation-levels.toml"),
     ),
+    (
+        "logical-clocks.toml",
+        include_str!("../../../../lessons/logical-clocks.toml"),
+    ),
+    (
+        "version-vectors.toml",
+        include_str!("../../../../lessons/version-vectors.toml"),
+    ),
 ];
 
 /// Parses the built-in lessons (sorted by `order`). They are validated by tests.

@@ -393,7 +393,7 @@ impl ClocksScenario {
                 traffic: self.traffic,
                 traffic_done: 0,
                 rng: ChaCha8Rng::seed_from_u64(
-                    self.seed ^ (0x9e37_79b9_7f4a_7c15 * (me as u64 + 1)),
+                    self.seed ^ 0x9e37_79b9_7f4a_7c15_u64.wrapping_mul(me as u64 + 1),
                 ),
                 sent: 0,
                 names: names.clone(),

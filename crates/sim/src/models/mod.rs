@@ -6,7 +6,7 @@ pub mod replication;
 pub mod scenario;
 pub mod txn;
 
-use crate::engine::{Protocol, Setup};
+use crate::engine::{Engine, Protocol, Setup};
 use crate::NodeId;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -16,11 +16,19 @@ use std::fmt::Debug;
 /// (nodes by name). Lessons, the CLI and the app handle every such model the same way.
 pub trait EngineModel {
     /// The protocol of every node.
-    type Node: Protocol;
+    type Node: Protocol + PartialEq;
     /// The scenario as lesson files write it.
-    type Scenario: Clone + Debug + PartialEq + Serialize + DeserializeOwned;
+    type Scenario: Clone + Debug + PartialEq + Serialize + DeserializeOwned + Send + Sync;
+    /// What the model's analysis finds in a run (stale reads, lost writes, …).
+    type Analysis: Clone + Debug + PartialEq + Send + Sync + 'static;
     /// The name lesson files use: `model = "…"`.
     const NAME: &'static str;
+    /// Analyses `engine`'s run up to and including trace step `upto`.
+    fn analyze(
+        s: &Self::Scenario,
+        engine: &Engine<Self::Node>,
+        upto: Option<usize>,
+    ) -> Self::Analysis;
     /// Checks the scenario and builds the run's setup. Errors say what is wrong.
     fn setup(s: &Self::Scenario) -> Result<Setup<Self::Node>, String>;
     /// The id of a named node, or an error listing the known names.
@@ -37,7 +45,11 @@ pub struct Leaderless;
 impl EngineModel for Replication {
     type Node = replication::Node;
     type Scenario = replication::ReplicationScenario;
+    type Analysis = replication::analysis::Analysis;
     const NAME: &'static str = "replication";
+    fn analyze(_: &Self::Scenario, e: &Engine<Self::Node>, upto: Option<usize>) -> Self::Analysis {
+        replication::analysis::analyze(e, upto)
+    }
     fn setup(s: &Self::Scenario) -> Result<Setup<Self::Node>, String> {
         s.setup()
     }
@@ -49,7 +61,10 @@ impl EngineModel for Replication {
 impl EngineModel for Clocks {
     type Node = clocks::Node;
     type Scenario = clocks::ClocksScenario;
+    /// The clocks are on the diagram (the engine's causality); nothing else to find.
+    type Analysis = ();
     const NAME: &'static str = "clocks";
+    fn analyze(_: &Self::Scenario, _: &Engine<Self::Node>, _: Option<usize>) {}
     fn setup(s: &Self::Scenario) -> Result<Setup<Self::Node>, String> {
         s.setup()
     }
@@ -61,7 +76,11 @@ impl EngineModel for Clocks {
 impl EngineModel for Leaderless {
     type Node = leaderless::Node;
     type Scenario = leaderless::LeaderlessScenario;
+    type Analysis = leaderless::analysis::Analysis;
     const NAME: &'static str = "leaderless";
+    fn analyze(s: &Self::Scenario, e: &Engine<Self::Node>, upto: Option<usize>) -> Self::Analysis {
+        leaderless::analysis::analyze(e, upto, &s.names())
+    }
     fn setup(s: &Self::Scenario) -> Result<Setup<Self::Node>, String> {
         s.setup()
     }

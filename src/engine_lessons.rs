@@ -1,0 +1,319 @@
+//! Lesson views for the engine models other than replication: `clocks` (logical clocks)
+//! and `leaderless` (version vectors, last-write-wins). They share the narration column,
+//! the generic [`Lab`], the transport and the space-time diagram with its causality
+//! overlay; each adds its own panels.
+
+use crate::diagram::{Highlight, SpaceTime};
+use crate::lab::Lab;
+use crate::lesson_page::{
+    experimenting_banner, hint_view, key_target, page_key, step_nav, transport_key, Narration,
+    StepNav,
+};
+use crate::panels::{Transport, ZoomControl};
+use distlab_sim::causality::{shiviz, Causality};
+use distlab_sim::lesson::{ResolvedLesson, ResolvedStep};
+use distlab_sim::models::leaderless::{analysis::Analysis, View as KvView};
+use distlab_sim::models::{clocks, Clocks, EngineModel, Leaderless};
+use distlab_sim::{Describe, Intervention};
+use leptos::ev;
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+type Run<M> = (
+    <M as EngineModel>::Scenario,
+    Vec<Intervention<<M as EngineModel>::Node>>,
+);
+
+/// A lesson of model `M`: loads each step's run into one [`Lab`], handles keys, and tells
+/// when the learner has left the step's run. `run_of` reads a resolved step's run.
+fn engine_lesson<M: EngineModel + 'static>(
+    lesson: ResolvedLesson,
+    run_of: fn(&ResolvedStep) -> Option<Run<M>>,
+) -> Result<(StepNav, Lab<M>, Memo<Option<Run<M>>>, Callback<()>), String> {
+    let nav = step_nav(lesson);
+    let (lesson, step) = (nav.lesson, nav.step);
+    let step_run = Memo::new(move |_| {
+        step.get()
+            .ok()
+            .and_then(|i| lesson.with_value(|l| run_of(&l.steps[i])))
+    });
+    let (scenario, interventions) = lesson
+        .with_value(|l| run_of(&l.steps[step.get_untracked().unwrap_or(0)]))
+        .ok_or_else(|| format!("its steps are not {} runs", M::NAME))?;
+    let lab = Lab::<M>::new(scenario, interventions)?;
+    let load_step = move |i: usize| {
+        let res = lesson.with_value(|l| {
+            let s = &l.steps[i];
+            let (scn, iv) = run_of(s).ok_or_else(|| "this step has no run".to_string())?;
+            lab.load(scn, iv, None)?;
+            lab.engine.with_untracked(|e| s.until.cursor(e))
+        });
+        match res {
+            Ok(c) => {
+                lab.zoom
+                    .set(lesson.with_value(|l| l.steps[i].zoom.unwrap_or(1.0)));
+                lab.jump(c);
+                lab.notice.set(None);
+            }
+            Err(e) => lab.notice.set(Some(e)),
+        }
+    };
+    Effect::new(move |_| {
+        if let Ok(i) = step.get() {
+            untrack(|| load_step(i));
+        }
+    });
+    let handle = window_event_listener(ev::keydown, move |e: web_sys::KeyboardEvent| {
+        if page_key(nav, &e) || transport_key(lab, key_target(&e), &e) {
+            e.prevent_default();
+        }
+    });
+    on_cleanup(move || handle.remove());
+    let reload = Callback::new(move |()| {
+        if let Ok(i) = step.get_untracked() {
+            load_step(i)
+        }
+    });
+    Ok((nav, lab, step_run, reload))
+}
+
+fn cannot_show(e: String) -> AnyView {
+    view! {
+        <div class="message-page" role="alert">
+            <h1>"This lesson cannot be shown"</h1>
+            <p>{e}</p>
+            <p><A href="/">"← All lessons"</A></p>
+        </div>
+    }
+    .into_any()
+}
+
+/// The run as a ShiViz log, to copy into ShiViz or into the import page.
+#[component]
+fn ShivizExport<M: EngineModel + 'static>(lab: Lab<M>) -> impl IntoView {
+    let open = RwSignal::new(false);
+    let text = move || {
+        open.get().then(|| {
+            lab.diagram.with(|d| {
+                let c = Causality::of_diagram(d);
+                shiviz::export(d, &c, None)
+            })
+        })
+    };
+    view! {
+        <details class="panel export" on:toggle=move |ev| {
+            let el: web_sys::HtmlElement = event_target(&ev);
+            open.set(el.get_attribute("open").is_some());
+        }>
+            <summary>"Export this run as a ShiViz log"</summary>
+            <p class="hint">"The whole run in the format ShiViz reads (an event line, then "<code>"host {vector clock}"</code>"). Copy it into ShiViz, or open it in "<A href="/clocks/import">"the log viewer"</A>"."</p>
+            <textarea readonly aria-label="ShiViz log of this run" rows="8">{text}</textarea>
+        </details>
+    }
+}
+
+/// One lab column: transport, banner, notices, diagram, panels.
+fn lab_column<M: EngineModel + 'static>(
+    lab: Lab<M>,
+    highlights: Signal<Vec<Highlight>>,
+    experimenting: Signal<bool>,
+    reload: Callback<()>,
+    panels: AnyView,
+) -> impl IntoView {
+    view! {
+        <main class="lab">
+            <div class="lab-bar">
+                <Transport lab=lab />
+                <div class="lab-options"><ZoomControl lab=lab /></div>
+            </div>
+            {move || experimenting.get().then(|| experimenting_banner(move |_| reload.run(())))}
+            {move || lab.notice.get().map(|m| view! {
+                <div class="notice" role="alert">{m}<button class="close" aria-label="Dismiss" on:click=move |_| lab.notice.set(None)>"×"</button></div>
+            })}
+            <SpaceTime data=lab.diagram_view(highlights) />
+            <div class="panels">
+                {panels}
+                <ShivizExport lab=lab />
+            </div>
+        </main>
+    }
+}
+
+/// `model = "clocks"`: nodes with their physical, Lamport and vector clocks.
+#[component]
+pub fn ClocksLesson(lesson: ResolvedLesson) -> impl IntoView {
+    let (nav, lab, step_run, reload) =
+        match engine_lesson::<Clocks>(lesson, |s| s.clocks().map(|(a, b)| (a.clone(), b.to_vec())))
+        {
+            Ok(x) => x,
+            Err(e) => return cannot_show(e),
+        };
+    let experimenting = Signal::derive(move || {
+        step_run.with(|r| r.as_ref().is_some_and(|(s, iv)| lab.differs_from(s, iv)))
+    });
+    let nodes = move || {
+        let step = lab.panel_step.get();
+        let (infos, views) = lab.engine.with(|e| (e.nodes().to_vec(), e.views_at(step)));
+        infos
+            .into_iter()
+            .zip(views)
+            .map(|(info, v): (_, clocks::View)| {
+                view! {
+                    <tr>
+                        <th scope="row">{info.name.clone()}</th>
+                        <td>{info.clock.describe()}</td>
+                        <td>{v.physical_ms.map_or("—".to_string(), |p| format!("{p} ms"))}</td>
+                        <td class="num">{v.lamport.to_string()}</td>
+                        <td class="mono">{v.label().split_once(" V=").map_or(String::new(), |(_, v)| v.to_string())}</td>
+                    </tr>
+                }
+            })
+            .collect_view()
+    };
+    let panels = view! {
+        <section class="panel" aria-labelledby="clocks-h">
+            <h3 id="clocks-h">"Clocks after each node's latest event"</h3>
+            <table class="clock-table">
+                <thead><tr><th>"Node"</th><th>"Physical clock"</th><th>"Reads"</th><th>"Lamport"</th><th>"Vector clock"</th></tr></thead>
+                <tbody>{nodes}</tbody>
+            </table>
+            <p class="hint">"Turn on the clocks under the diagram, click an event to see its causal past and future, Shift-click another to compare them."</p>
+        </section>
+    }
+    .into_any();
+    view! {
+        <div class="lesson-layout">
+            <Narration nav=nav challenge=|| () />
+            {lab_column(lab, Signal::stored(Vec::new()), experimenting, reload, panels)}
+        </div>
+    }
+    .into_any()
+}
+
+fn kv_highlights(a: &Analysis) -> Vec<Highlight> {
+    a.lost
+        .iter()
+        .filter_map(|l| {
+            let w = a.writes.iter().find(|w| w.op == l.op)?;
+            Some(Highlight {
+                step: w.invoked,
+                class: "lost",
+                text: if l.causally_later {
+                    "lost (causally later)".into()
+                } else {
+                    "lost".into()
+                },
+                why: Some(l.why.clone()),
+            })
+        })
+        .collect()
+}
+
+/// `model = "leaderless"`: replicas' siblings with version vectors, the merged cart, lost
+/// writes and resurrected items.
+#[component]
+pub fn LeaderlessLesson(lesson: ResolvedLesson) -> impl IntoView {
+    let (nav, lab, step_run, reload) = match engine_lesson::<Leaderless>(lesson, |s| {
+        s.leaderless().map(|(a, b)| (a.clone(), b.to_vec()))
+    }) {
+        Ok(x) => x,
+        Err(e) => return cannot_show(e),
+    };
+    let experimenting = Signal::derive(move || {
+        step_run.with(|r| r.as_ref().is_some_and(|(s, iv)| lab.differs_from(s, iv)))
+    });
+    let highlights = Memo::new(move |_| lab.analysis.with(kv_highlights));
+    let replicas = move || {
+        let step = lab.panel_step.get();
+        let (infos, views) = lab.engine.with(|e| (e.nodes().to_vec(), e.views_at(step)));
+        infos
+            .into_iter()
+            .zip(views)
+            .map(|(info, v): (_, KvView)| {
+                let role = match &v {
+                    KvView::Replica { .. } => "replica",
+                    KvView::Client { .. } => "client, last saw",
+                };
+                let facts = v.fields();
+                view! {
+                    <li>
+                        <strong>{info.name.clone()}</strong>
+                        <span class="meta">{format!(" ({role}; clock {})", info.clock.describe())}</span>
+                        <ul class="siblings">
+                            {if facts.is_empty() {
+                                view! { <li class="meta">"empty"</li> }.into_any()
+                            } else {
+                                facts.into_iter().map(|(k, s)| view! { <li class="mono">{format!("{k}: {s}")}</li> }).collect_view().into_any()
+                            }}
+                        </ul>
+                    </li>
+                }
+            })
+            .collect_view()
+    };
+    let outcome = move || {
+        lab.analysis.with(|a| {
+            let merged = a
+                .merged
+                .iter()
+                .map(|(k, items)| {
+                    view! {
+                        <p>
+                            <strong>{format!("{k}")}</strong>
+                            {format!(
+                                " — a reader merging every surviving sibling sees [{}]{}",
+                                items.join(", "),
+                                if a.converged { "" } else { " (the replicas have not converged yet)" }
+                            )}
+                        </p>
+                    }
+                })
+                .collect_view();
+            let lost = a
+                .lost
+                .iter()
+                .map(|l| view! { <li class="lost">{l.why.clone()}</li> })
+                .collect_view();
+            let back = a
+                .resurrected
+                .iter()
+                .map(|(k, item)| view! { <li class="stale">{format!("{item} is back in {k} after it was removed: merging by union cannot see a removal.")}</li> })
+                .collect_view();
+            view! {
+                {merged}
+                {(!a.lost.is_empty()).then(|| view! { <h4>"Lost writes"</h4><ul data-testid="lost-writes">{lost}</ul> })}
+                {(!a.resurrected.is_empty()).then(|| view! { <h4>"Resurrected items"</h4><ul data-testid="resurrected">{back}</ul> })}
+                {(a.lost.is_empty() && a.resurrected.is_empty()).then(|| view! { <p class="meta">"No write lost so far."</p> })}
+            }
+        })
+    };
+    let challenge = move || {
+        let i = nav.step.get().ok()?;
+        let c = nav.lesson.with_value(|l| l.steps[i].challenge.clone())?;
+        let met = lab.analysis.with(|a| c.met_by_leaderless(a));
+        Some(view! {
+            <div class="challenge" class:met=met role="status" aria-live="polite">
+                <strong>{if met { "✓ Challenge solved!" } else { "Challenge: not solved yet" }}</strong>
+                {hint_view(c.hint.clone())}
+            </div>
+        })
+    };
+    let panels = view! {
+        <section class="panel" aria-labelledby="kv-h">
+            <h3 id="kv-h">"Siblings and version vectors"</h3>
+            <ul class="kv-nodes">{replicas}</ul>
+        </section>
+        <section class="panel" aria-labelledby="cart-h">
+            <h3 id="cart-h">"The cart"</h3>
+            {outcome}
+        </section>
+    }
+    .into_any();
+    view! {
+        <div class="lesson-layout">
+            <Narration nav=nav challenge=challenge />
+            {lab_column(lab, highlights.into(), experimenting, reload, panels)}
+        </div>
+    }
+    .into_any()
+}
