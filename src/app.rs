@@ -101,6 +101,11 @@ fn Home() -> impl IntoView {
                     }).collect_view()}
                 </ul>
             </section>
+            <section aria-labelledby="logs-h">
+                <h2 id="logs-h">"Logs from real systems"</h2>
+                <p class="hint">"Open a ShiViz log — events with vector clocks from a real distributed system — and see it as a space-time diagram with its causality. Any run in Distlab can be exported the same way."</p>
+                <p><A href="/clocks/import" attr:class="button">"Open a ShiViz log →"</A></p>
+            </section>
             <footer class="home-foot">
                 <p>"Keyboard: Space play/pause · ← → step · Home/End · Page Up/Down previous/next lesson step."</p>
             </footer>
