@@ -107,7 +107,7 @@ fn Home() -> impl IntoView {
                 <p><A href="/clocks/import" attr:class="button">"Open a ShiViz log →"</A></p>
             </section>
             <footer class="home-foot">
-                <p>"Keyboard: Space play/pause · ← → step · Home/End · Page Up/Down previous/next lesson step."</p>
+                <p>"Keyboard: Space play/pause · ← → step · Home/End · Page Up/Down previous/next lesson step · on a diagram's event, Enter selects it (Shift+Enter compares), Escape clears."</p>
             </footer>
         </div>
     }

@@ -3,9 +3,15 @@
 //! ending in a cross, crashed periods shaded. Model-independent: it draws a
 //! [`Diagram`](distlab_sim::diagram::Diagram) given as a [`DiagramView`] (signals and
 //! optional callbacks), so any model's page — or an imported log with no engine — can use it.
+//!
+//! Every diagram has the causality overlay: Lamport timestamps and vector clocks beside the
+//! marks, and a selected event's causal past, future and concurrent events (pure part in
+//! [`crate::causal`]).
 
+use crate::causal::{self, CausalIndex, Overlay, Role};
+use distlab_sim::causality::Relation;
 use distlab_sim::diagram::{Arrow, Diagram, Outcome};
-use distlab_sim::{MessageId, NodeId, NodeRole};
+use distlab_sim::{MessageId, NodeId, NodeRole, Time};
 use leptos::ev;
 use leptos::html;
 use leptos::prelude::*;
@@ -17,7 +23,7 @@ use leptos::prelude::*;
 /// `end_time`, default `highlights` and no callbacks.
 #[derive(Clone, Copy)]
 pub struct DiagramView {
-    /// The diagram.
+    /// The diagram; the causality overlay is recomputed when it changes.
     pub diagram: Signal<Diagram>,
     /// The last step drawn (`None`: none yet). Marks and arrows of later steps are hidden;
     /// messages sent by then and not yet arrived are drawn in flight.
@@ -115,7 +121,37 @@ fn nice_tick(span: f64) -> f64 {
         .unwrap_or(10.0 * p)
 }
 
-/// The diagram with its row headers (names, places, crash / restart buttons).
+/// Where clock labels go, relative to their mark's lifeline (text baselines, px): below the
+/// line first, then a second row below, then above.
+const CLOCK_DY: [f64; 3] = [17.0, 28.0, -11.0];
+/// Width of one character of a clock label (10 px monospace), px.
+const CLOCK_CHAR_W: f64 = 6.1;
+
+/// A selected event: its mark, and what identifies it across re-simulations (a new run
+/// keeps the selection only if the mark is the same event).
+#[derive(Clone, Debug, PartialEq)]
+struct Pick {
+    mark: usize,
+    time: Time,
+    label: String,
+}
+
+/// An element the causality overlay styles: a mark or an arrow, by index in the diagram.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Target {
+    Mark(usize),
+    Arrow(usize),
+}
+
+fn set_attr(el: &web_sys::Element, name: &str, value: Option<&str>) {
+    let _ = match value {
+        Some(v) => el.set_attribute(name, v),
+        None => el.remove_attribute(name),
+    };
+}
+
+/// The diagram with its row headers (names, places, crash / restart buttons) and the
+/// causality overlay's controls, legend and explanation below it.
 #[component]
 pub fn SpaceTime(data: DiagramView) -> impl IntoView {
     let v = data;
@@ -170,6 +206,78 @@ pub fn SpaceTime(data: DiagramView) -> impl IntoView {
             })
         })
     };
+
+    // Causality: computed once per diagram; the overlay once per selection.
+    let causal = Memo::new(move |_| v.diagram.with(CausalIndex::of));
+    let show_lamport = RwSignal::new(false);
+    let show_vector = RwSignal::new(false);
+    // Clock labels left out because their events are too close together at this zoom.
+    let clocks_left_out = RwSignal::new(0usize);
+    let compare_mode = RwSignal::new(false);
+    let selected = RwSignal::new(None::<Pick>);
+    let compared = RwSignal::new(None::<Pick>);
+    let overlay = Memo::new(move |_| {
+        let m = selected.with(|p| p.as_ref().map(|p| p.mark))?;
+        causal.with(|ix| causal::classify(ix, m))
+    });
+    let clear = move || {
+        selected.set(None);
+        compared.set(None);
+    };
+    // A new run keeps a selection only where the same event is still there.
+    Effect::new(move |_| {
+        let (keep_a, keep_b) = v.diagram.with(|d| {
+            let same = |p: &Option<Pick>| {
+                p.as_ref().is_none_or(|p| {
+                    d.marks
+                        .get(p.mark)
+                        .is_some_and(|m| m.time == p.time && m.label == p.label)
+                })
+            };
+            (selected.with_untracked(same), compared.with_untracked(same))
+        });
+        if !keep_a {
+            clear();
+        } else if !keep_b {
+            compared.set(None);
+        }
+    });
+    // Click / Enter selects an event; Shift (or compare mode) picks the second one.
+    let pick = move |mark: usize, second: bool| {
+        let Some(p) = v.diagram.with_untracked(|d| {
+            d.marks.get(mark).map(|m| Pick {
+                mark,
+                time: m.time,
+                label: m.label.clone(),
+            })
+        }) else {
+            return;
+        };
+        let first = selected.get_untracked();
+        match first {
+            Some(a) if second || compare_mode.get_untracked() => {
+                if a.mark == mark {
+                    return;
+                }
+                if compared.with_untracked(|b| b.as_ref().is_some_and(|b| b.mark == mark)) {
+                    compared.set(None);
+                } else {
+                    compared.set(Some(p));
+                }
+            }
+            Some(a) if a.mark == mark => clear(),
+            _ => {
+                compared.set(None);
+                selected.set(Some(p));
+            }
+        }
+    };
+    let handle = window_event_listener(ev::keydown, move |e: web_sys::KeyboardEvent| {
+        if e.key() == "Escape" && selected.with_untracked(Option::is_some) {
+            clear();
+        }
+    });
+    on_cleanup(move || handle.remove());
 
     let headers = move || {
         v.diagram.with(|d| {
@@ -286,7 +394,8 @@ pub fn SpaceTime(data: DiagramView) -> impl IntoView {
             let name = |n: usize| d.nodes.get(n).map_or(String::new(), |i| i.name.clone());
             d.arrows
                 .iter()
-                .filter_map(|a| {
+                .enumerate()
+                .filter_map(|(ix, a)| {
                     let end_step = a.end_step()?;
                     let (x1, y1) = (g.x(a.sent_at as f64), g.y(a.from));
                     let (xr, yr) = (g.x(a.arrives_at as f64), g.y(a.to));
@@ -316,8 +425,9 @@ pub fn SpaceTime(data: DiagramView) -> impl IntoView {
                     let long = (x2 - x1).abs() > 70.0;
                     Some(view! {
                         <g class=format!("message{}{}", if dropped { " dropped" } else { "" }, if end_step >= shown_now { " future" } else { "" }) data-vis=end_step
-                           data-kind=a.kind data-from=name(a.from) data-to=name(a.to) data-id=a.id
+                           data-arrow=ix data-kind=a.kind data-from=name(a.from) data-to=name(a.to) data-id=a.id
                            data-sent-at=a.sent_at data-received-at=if dropped { None } else { Some(at) }
+                           data-sent-step=a.send_step data-received-step=if dropped { None } else { Some(end_step) }
                            data-dropped=if dropped { Some("true") } else { None } data-drop-reason=reason
                            tabindex="0"
                            aria-label=format!("{}: {} → {}{}", title, name(a.from), name(a.to), if dropped { ", dropped" } else { "" })
@@ -344,10 +454,11 @@ pub fn SpaceTime(data: DiagramView) -> impl IntoView {
         let g = geo.get();
         let shown_now = v.shown.get_untracked().map_or(0, |s| s + 1);
         let hl = v.highlights.get();
-        v.diagram.with(|d| {
+        v.diagram.with(|d| causal.with(|cx| {
             d.marks
                 .iter()
-                .map(|m| {
+                .enumerate()
+                .map(|(i, m)| {
                     let step = m.step;
                     let x = g.x(m.time as f64);
                     let node_name = m.node.and_then(|n| d.nodes.get(n)).map(|n| n.name.clone());
@@ -357,15 +468,19 @@ pub fn SpaceTime(data: DiagramView) -> impl IntoView {
                     if let Some(why) = h.as_ref().and_then(|h| h.why.clone()) {
                         details.insert(0, (h.as_ref().map_or(String::new(), |h| h.text.clone()), why));
                     }
+                    if let Some(e) = cx.event(i) {
+                        details.push(("Lamport timestamp".into(), cx.causality.lamport[e].counter.to_string()));
+                        details.push(("vector clock".into(), causal::vector_text(&cx.causality.vector[e])));
+                    }
                     let title = m.label.clone();
                     let (t2, d2) = (title.clone(), details.clone());
                     let kind = m.kind;
                     match m.node {
                         None => {
-                            let net_row = d.marks[..step].iter().filter(|x| x.node.is_none()).count();
+                            let net_row = d.marks[..i].iter().filter(|x| x.node.is_none()).count();
                             let y2 = TOP + ROW_H * d.nodes.len() as f64;
                             view! {
-                                <g class={if step >= shown_now { "event network future" } else { "event network" }} data-vis=step data-kind=kind data-time=m.time data-step=step
+                                <g class={if step >= shown_now { "event network future" } else { "event network" }} data-vis=step data-mark=i data-kind=kind data-time=m.time data-step=step
                                    tabindex="0" aria-label=title.clone()
                                    on:mouseenter=move |ev| set_tip(&ev, title.clone(), details.clone())
                                    on:mouseleave=move |_| tip.set(None)
@@ -385,10 +500,19 @@ pub fn SpaceTime(data: DiagramView) -> impl IntoView {
                                 _ => view! { <circle class="shape" cx=x cy=y r=4.5 /> }.into_any(),
                             };
                             let text = h.map(|h| h.text);
+                            // Events (not drops) can be selected for the causality overlay.
+                            let event = cx.event(i).is_some();
                             view! {
-                                <g class=format!("event {kind} {hclass}{}", if step >= shown_now { " future" } else { "" }) data-vis=step
+                                <g class=format!("event {kind} {hclass}{}", if step >= shown_now { " future" } else { "" }) data-vis=step data-mark=i
                                    data-kind=kind data-node=node_name data-time=m.time data-step=step
                                    tabindex="0" aria-label=title.clone()
+                                   role=event.then_some("button") aria-pressed=event.then_some("false")
+                                   on:click=move |e: web_sys::MouseEvent| if event { pick(i, e.shift_key()) }
+                                   on:keydown=move |e: web_sys::KeyboardEvent| if event && (e.key() == "Enter" || e.key() == " ") {
+                                       e.prevent_default();
+                                       e.stop_propagation();
+                                       pick(i, e.shift_key());
+                                   }
                                    on:mouseenter=move |ev| set_tip(&ev, title.clone(), details.clone())
                                    on:mouseleave=move |_| tip.set(None)
                                    on:focus=move |_| focus_tip(x, y, t2.clone(), d2.clone()) on:blur=move |_| tip.set(None)>
@@ -403,7 +527,86 @@ pub fn SpaceTime(data: DiagramView) -> impl IntoView {
                     }
                 })
                 .collect_view()
-        })
+        }))
+    };
+
+    // Lamport counters and vector clocks beside the marks, when asked for.
+    let clocks = move || {
+        let (lamport, vector) = (show_lamport.get(), show_vector.get());
+        if !lamport && !vector {
+            if clocks_left_out.get_untracked() != 0 {
+                clocks_left_out.set(0);
+            }
+            return None;
+        }
+        let g = geo.get();
+        let shown_now = v.shown.get_untracked().map_or(0, |s| s + 1);
+        let labels = v.diagram.with(|d| {
+            causal.with(|cx| {
+                let c = &cx.causality;
+                c.events
+                    .iter()
+                    .enumerate()
+                    .map(|(e, ev)| {
+                        let m = &d.marks[ev.mark];
+                        let l = lamport.then(|| c.lamport[e].counter.to_string());
+                        let vc = vector.then(|| causal::vector_text(&c.vector[e]));
+                        let chars = l.as_ref().map_or(0, |s| s.len())
+                            + vc.as_ref().map_or(0, |s| s.len() + 1);
+                        (
+                            m.step,
+                            ev.node,
+                            g.x(m.time as f64),
+                            chars as f64 * CLOCK_CHAR_W,
+                            l,
+                            vc,
+                        )
+                    })
+                    .collect::<Vec<_>>()
+            })
+        });
+        // Centred on the mark, kept inside the plot.
+        let centre = |x: f64, w: f64| x.max(w / 2.0 + 2.0).min(g.width - w / 2.0 - 2.0);
+        let spans: Vec<(usize, f64, f64)> = labels
+            .iter()
+            .map(|(_, n, x, w, ..)| (*n, centre(*x, *w) - w / 2.0, *w))
+            .collect();
+        let levels = causal::stack_labels(&spans, CLOCK_DY.len());
+        let left_out = levels.iter().filter(|l| l.is_none()).count();
+        if clocks_left_out.get_untracked() != left_out {
+            clocks_left_out.set(left_out);
+        }
+        Some(labels
+            .into_iter()
+            .zip(levels)
+            .filter_map(|((step, node, x, w, l, vc), level)| {
+                let y = g.y(node) + CLOCK_DY[level?];
+                let gap = (l.is_some() && vc.is_some()).then_some(" ");
+                Some(view! {
+                    <text class={if step >= shown_now { "clock future" } else { "clock" }} data-vis=step data-step=step x=centre(x, w) y=y text-anchor="middle">
+                        {l.map(|l| view! { <tspan class="lamport">{l}</tspan> })}{gap}{vc.map(|vc| view! { <tspan class="vc">{vc}</tspan> })}
+                    </text>
+                })
+            })
+            .collect_view())
+    };
+
+    // "A" and "B" beside the selected events.
+    let badges = move || {
+        let g = geo.get();
+        [(selected.get(), "A"), (compared.get(), "B")]
+            .into_iter()
+            .filter_map(|(p, letter)| {
+                let p = p?;
+                let (x, y, step) = v.diagram.with(|d| {
+                    let m = d.marks.get(p.mark)?;
+                    Some((g.x(m.time as f64), g.y(m.node?), m.step))
+                })?;
+                Some(view! {
+                    <text class="badge" class:future=move || v.shown.get().is_none_or(|s| s < step) x=x - 12.0 y=y - 9.0 text-anchor="end">{letter}</text>
+                })
+            })
+            .collect_view()
     };
 
     // Messages in flight at the shown step: animated, clickable to drop.
@@ -486,11 +689,13 @@ pub fn SpaceTime(data: DiagramView) -> impl IntoView {
         .into_any()
     };
 
-    // Visibility: every mark and finished arrow carries `data-vis` (the step from which it
-    // is shown). Rather than one reactive closure per element, keep them sorted by that step
-    // and toggle only the ones between the old and the new shown step.
+    // Visibility: every mark, finished arrow and clock label carries `data-vis` (the step
+    // from which it is shown). Rather than one reactive closure per element, keep them sorted
+    // by that step and toggle only the ones between the old and the new shown step.
+    // The causality overlay is applied the same way: by attribute, on selection changes only.
     let svg_ref = NodeRef::<leptos::svg::Svg>::new();
     let index = StoredValue::new_local(Vec::<(usize, web_sys::Element)>::new());
+    let targets = StoredValue::new_local(Vec::<(Target, web_sys::Element)>::new());
     let applied = StoredValue::new(0usize);
     let apply = move |target: usize| {
         let from = applied.get_value();
@@ -513,22 +718,52 @@ pub fn SpaceTime(data: DiagramView) -> impl IntoView {
         });
         applied.set_value(target);
     };
+    let apply_causal = move || {
+        let a = selected.with_untracked(|p| p.as_ref().map(|p| p.mark));
+        let b = compared.with_untracked(|p| p.as_ref().map(|p| p.mark));
+        overlay.with_untracked(|o: &Option<Overlay>| {
+            targets.with_value(|ts| {
+                for (t, el) in ts {
+                    let role = o.as_ref().and_then(|o| match *t {
+                        Target::Mark(i) => o.marks.get(i).copied().flatten(),
+                        Target::Arrow(i) => o.arrows.get(i).copied().flatten(),
+                    });
+                    set_attr(el, "data-causal", role.map(Role::attr));
+                    if let Target::Mark(i) = *t {
+                        set_attr(el, "data-compare", (b == Some(i)).then_some("true"));
+                        if el.has_attribute("aria-pressed") {
+                            let pressed = a == Some(i) || b == Some(i);
+                            set_attr(
+                                el,
+                                "aria-pressed",
+                                Some(if pressed { "true" } else { "false" }),
+                            );
+                        }
+                    }
+                }
+            })
+        });
+    };
     let rebuild = move || {
         let Some(svg) = svg_ref.get_untracked() else {
             return;
         };
         let target = v.shown.get_untracked().map_or(0, |s| s + 1);
         let mut ix = Vec::new();
+        let mut ts = Vec::new();
         if let Ok(list) = svg.query_selector_all("[data-vis]") {
             for i in 0..list.length() {
                 if let Some(el) = list
                     .item(i)
                     .and_then(|n| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(n).ok())
                 {
-                    let vis = el
-                        .get_attribute("data-vis")
-                        .and_then(|v| v.parse().ok())
-                        .unwrap_or(usize::MAX);
+                    let num = |name: &str| el.get_attribute(name).and_then(|v| v.parse().ok());
+                    let vis: usize = num("data-vis").unwrap_or(usize::MAX);
+                    if let Some(m) = num("data-mark") {
+                        ts.push((Target::Mark(m), el.clone()));
+                    } else if let Some(a) = num("data-arrow") {
+                        ts.push((Target::Arrow(a), el.clone()));
+                    }
                     let _ = if vis < target {
                         el.class_list().remove_1("future")
                     } else {
@@ -540,18 +775,29 @@ pub fn SpaceTime(data: DiagramView) -> impl IntoView {
         }
         ix.sort_by_key(|(v, _)| *v);
         index.set_value(ix);
+        targets.set_value(ts);
         applied.set_value(target);
+        if selected.with_untracked(Option::is_some) {
+            apply_causal();
+        }
     };
     Effect::new(move |_| {
         // The diagram's DOM was re-rendered: re-index once the DOM is current (next frame).
         v.diagram.track();
         geo.track();
         v.highlights.track();
+        show_lamport.track();
+        show_vector.track();
         request_animation_frame(rebuild);
     });
     Effect::new(move |_| {
         let target = v.shown.get().map_or(0, |s| s + 1);
         apply(target);
+    });
+    Effect::new(move |_| {
+        overlay.track();
+        compared.track();
+        apply_causal();
     });
 
     let now_x = move || geo.get().x(v.display_time.get());
@@ -571,12 +817,15 @@ pub fn SpaceTime(data: DiagramView) -> impl IntoView {
         <div class="spacetime">
             <div class="row-heads" style=move || format!("padding-top:{TOP}px")>{headers}</div>
             <div class="plot" node_ref=plot_ref>
-                <svg node_ref=svg_ref role="img" aria-label=aria data-trace-digest=digest width=move || geo.get().width height=height class="diagram">
+                <svg node_ref=svg_ref role="img" aria-label=aria data-trace-digest=digest width=move || geo.get().width height=height
+                     class="diagram" class:causal-on=move || overlay.with(Option::is_some)>
                     <g class="axis">{axis}</g>
                     <g class="lifelines">{lifelines}</g>
                     <g class="downs">{downs}</g>
                     <g class="arrows">{arrows}</g>
+                    <g class="clocks">{clocks}</g>
                     <g class="marks">{marks}</g>
+                    <g class="badges">{badges}</g>
                     <g class="flying">
                         <For each=move || in_flight.get() key=|id| *id children=flying />
                     </g>
@@ -593,6 +842,128 @@ pub fn SpaceTime(data: DiagramView) -> impl IntoView {
                     }
                 })}
             </div>
+            <CausalPanel
+                diagram=v.diagram causal=causal overlay=overlay selected=selected compared=compared
+                show_lamport=show_lamport show_vector=show_vector compare_mode=compare_mode clocks_left_out=clocks_left_out />
+        </div>
+    }
+}
+
+/// Below the diagram: the clock toggles, the compare mode, the legend, and what the
+/// selection means in words (an `aria-live` region).
+#[component]
+fn CausalPanel(
+    diagram: Signal<Diagram>,
+    causal: Memo<CausalIndex>,
+    overlay: Memo<Option<Overlay>>,
+    selected: RwSignal<Option<Pick>>,
+    compared: RwSignal<Option<Pick>>,
+    show_lamport: RwSignal<bool>,
+    show_vector: RwSignal<bool>,
+    compare_mode: RwSignal<bool>,
+    clocks_left_out: RwSignal<usize>,
+) -> impl IntoView {
+    let toggle = move |s: RwSignal<bool>| move |_| s.update(|b| *b = !*b);
+    let pressed = move |s: RwSignal<bool>| move || if s.get() { "true" } else { "false" };
+    let clear = move |_| {
+        selected.set(None);
+        compared.set(None);
+    };
+    let clocks_of = move |mark: usize| {
+        causal.with(|cx| {
+            cx.event(mark).map(|e| {
+                (
+                    cx.causality.lamport[e].counter,
+                    causal::vector_text(&cx.causality.vector[e]),
+                )
+            })
+        })
+    };
+    let order = move || {
+        diagram.with(|d| {
+            d.nodes
+                .iter()
+                .map(|n| n.name.clone())
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+    };
+    let explanation = move || {
+        let Some(a) = selected.get() else {
+            return view! {
+                <p class="causal-hint">"Select an event (click it, or focus it and press Enter) to see its causal past and future. Shift+click a second event to compare the two."</p>
+            }
+            .into_any();
+        };
+        let (la, va) = clocks_of(a.mark).unwrap_or_default();
+        match compared.get() {
+            None => {
+                let (past, future, concurrent) = overlay.with(|o| {
+                    o.as_ref()
+                        .map_or((0, 0, 0), |o| (o.past, o.future, o.concurrent))
+                });
+                view! {
+                    <p class="causal-selected">
+                        <strong>"A"</strong>{format!(" = “{}” ({} ms) · Lamport {la} · vector {va}", a.label, a.time)}
+                    </p>
+                    <p>{format!("{past} event(s) happen before it (its causal past), {future} after it (its causal future); {concurrent} are concurrent with it. Shift+click another event, or turn on Compare, to see how two events are related.")}</p>
+                }
+                .into_any()
+            }
+            Some(b) => {
+                let (lb, vb) = clocks_of(b.mark).unwrap_or_default();
+                let rel = diagram
+                    .with(|d| causal.with(|cx| causal::relation_text(d, cx, a.mark, b.mark)));
+                let (kind, symbol, text) = match rel {
+                    Some((Relation::Before, t)) => ("before", "A → B", t),
+                    Some((Relation::After, t)) => ("after", "B → A", t),
+                    Some((Relation::Concurrent, t)) => ("concurrent", "A ∥ B", t),
+                    Some((Relation::Same, t)) => ("same", "A = B", t),
+                    None => ("none", "", String::new()),
+                };
+                view! {
+                    <p class="causal-selected">
+                        <strong>"A"</strong>{format!(" = “{}” ({} ms) · Lamport {la} · vector {va}", a.label, a.time)}<br />
+                        <strong>"B"</strong>{format!(" = “{}” ({} ms) · Lamport {lb} · vector {vb}", b.label, b.time)}
+                    </p>
+                    <p class="relation" data-relation=kind><strong class="relation-symbol">{symbol}</strong>" "{text}</p>
+                }
+                .into_any()
+            }
+        }
+    };
+    view! {
+        <div class="causality">
+            <div class="causal-bar">
+                <div class="causal-toggles" role="group" aria-label="Causality">
+                    <button aria-label="Show Lamport timestamps" aria-pressed=pressed(show_lamport) on:click=toggle(show_lamport)>"Lamport timestamps"</button>
+                    <button aria-label="Show vector clocks" aria-pressed=pressed(show_vector) on:click=toggle(show_vector)>"Vector clocks"</button>
+                    <button aria-label="Compare two events" title="Compare: the next event you select becomes B" aria-pressed=pressed(compare_mode) on:click=toggle(compare_mode)>"Compare"</button>
+                    {move || selected.with(Option::is_some).then(|| view! {
+                        <button class="clear" aria-label="Clear selection" title="Clear selection (Escape)" on:click=clear>"Clear (Esc)"</button>
+                    })}
+                </div>
+                {move || selected.with(Option::is_some).then(|| view! {
+                    <ul class="causal-legend" aria-label="Legend">
+                        <li><svg class="swatch" viewBox="0 0 24 24" aria-hidden="true"><circle class="ring sel" cx="12" cy="12" r="9" /><circle class="dot sel" cx="12" cy="12" r="5" /></svg>"selected (A)"</li>
+                        <li><svg class="swatch" viewBox="0 0 24 24" aria-hidden="true"><circle class="dot past" cx="12" cy="12" r="5.5" /></svg>"past: happened before A"</li>
+                        <li><svg class="swatch" viewBox="0 0 24 24" aria-hidden="true"><circle class="ring future" cx="12" cy="12" r="9" /><circle class="dot future" cx="12" cy="12" r="5.5" /></svg>"future: happens after A"</li>
+                        <li><svg class="swatch" viewBox="0 0 24 24" aria-hidden="true"><circle class="dot concurrent" cx="12" cy="12" r="5.5" /></svg>"concurrent with A"</li>
+                        <li><svg class="swatch wide" viewBox="0 0 36 24" aria-hidden="true"><line class="past" x1="2" y1="8" x2="34" y2="8" /><line class="future" x1="2" y1="17" x2="34" y2="17" /></svg>"messages on those chains"</li>
+                    </ul>
+                })}
+            </div>
+            {move || (show_lamport.get() || show_vector.get()).then(|| view! {
+                <p class="clock-key">
+                    {move || show_lamport.get().then_some("Bold number: Lamport counter. ")}
+                    {move || show_vector.get().then(|| format!("[…]: vector clock, one entry per row in order ({}). ", order()))}
+                    {move || match clocks_left_out.get() {
+                        0 => None,
+                        n => Some(format!("{n} label(s) left out where events are too close together: zoom in, or hover an event for its clocks.")),
+                    }}
+                </p>
+            })}
+            <div class="causal-text" aria-live="polite">{explanation}</div>
         </div>
     }
 }

@@ -2,6 +2,7 @@
 //! builds runs with `distlab-sim`, reads their traces and adds interventions.
 
 mod app;
+mod causal;
 mod clocks_page;
 mod diagram;
 mod engine_lessons;
