@@ -63,7 +63,21 @@ test('a ShiViz log: pasted, counted and drawn; a bad one names its line and keep
   const box = page.getByRole('textbox', { name: 'ShiViz log' });
   await box.fill(SMALL_LOG);
   await page.getByTestId('import-facts').getByText('2 hosts, 3 events, 1 messages inferred, 1 concurrent pairs').waitFor();
-  assert.equal(await page.locator('svg .lifeline, svg line.lifeline').count() >= 0, true);
+  // Select a's event: b's local event is concurrent with it, b's receipt is in its future.
+  const a = page.locator('svg.diagram g.event[data-node="a"]');
+  const b = page.locator('svg.diagram g.event[data-node="b"]');
+  assert.equal(await a.count(), 1);
+  assert.equal(await b.count(), 2);
+  await a.first().click();
+  assert.equal(await a.first().getAttribute('data-causal'), 'selected');
+  assert.equal(await b.nth(0).getAttribute('data-causal'), 'concurrent');
+  assert.equal(await b.nth(1).getAttribute('data-causal'), 'future');
+  // Shift-click b's local event: the relation in words.
+  await b.nth(0).click({ modifiers: ['Shift'] });
+  const relation = page.locator('.relation');
+  assert.equal(await relation.getAttribute('data-relation'), 'concurrent');
+  await page.keyboard.press('Escape');
+  assert.equal(await a.first().getAttribute('data-causal'), null);
   // Break the second event's clock: the error names line 4; the text is still there.
   const bad = SMALL_LOG.replace('b {"b":1}', 'b {"b":2}');
   await box.fill(bad);

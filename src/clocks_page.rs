@@ -33,6 +33,32 @@ fn example() -> String {
     shiviz::export(&d, &c, Some("Logical clocks lesson"))
 }
 
+/// An imported diagram's "time" is each event's Lamport counter: a few units for a small
+/// log. Spread it so neighbouring events are far enough apart to see and click (the axis
+/// shows no unit on this page).
+fn spread(mut d: Diagram) -> Diagram {
+    use distlab_sim::diagram::Outcome;
+    let f = (200 / d.end_time.max(1)).max(1);
+    for m in &mut d.marks {
+        m.time *= f;
+    }
+    for a in &mut d.arrows {
+        a.sent_at *= f;
+        a.arrives_at *= f;
+        if let Outcome::Delivered { at, .. } | Outcome::Dropped { at, .. } = &mut a.outcome {
+            *at *= f;
+        }
+    }
+    for x in &mut d.down {
+        x.from *= f;
+        if let Some((t, _)) = &mut x.until {
+            *t *= f;
+        }
+    }
+    d.end_time *= f;
+    d
+}
+
 /// The result of reading the text: executions, or the error with its line.
 fn read(text: &str, regex: &str) -> Result<Vec<Execution>, String> {
     if text.trim().is_empty() {
@@ -82,7 +108,7 @@ pub fn ClocksImport() -> impl IntoView {
     });
     let diagram = Memo::new(move |_| {
         execution.with(|e| {
-            e.as_ref().map(Execution::diagram).unwrap_or(Diagram {
+            e.as_ref().map(|e| spread(e.diagram())).unwrap_or(Diagram {
                 nodes: Vec::new(),
                 marks: Vec::new(),
                 arrows: Vec::new(),
