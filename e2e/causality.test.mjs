@@ -128,9 +128,9 @@ test('causality overlay: clocks beside events, causal past / future / concurrent
   }
   assert.equal(await write.getAttribute('data-causal'), 'past');
   const legend = page.getByRole('list', { name: 'Legend' });
-  assert.match(await legend.textContent(), /selected \(A\).*past: happened before A.*future: happens after A.*concurrent with A/s);
+  assert.match(await legend.textContent(), /selected \(e\).*past: happened before e.*future: happens after e.*concurrent with e/s);
   const panel = page.locator('.causal-text[aria-live="polite"]');
-  assert.match(await panel.textContent(), /A = “leader ← scorekeeper: write score=3–3 live”/);
+  assert.match(await panel.textContent(), /e = “leader ← scorekeeper: write score=3–3 live”/);
   await shot(page, 'causality-selected');
 
   // Shift+click a second event: Alice's read, which nothing connects to the leader's receipt.
@@ -139,17 +139,17 @@ test('causality overlay: clocks beside events, causal past / future / concurrent
   await mark(page, aliceRead).click({ modifiers: ['Shift'] });
   assert.equal(await mark(page, aliceRead).getAttribute('data-compare'), 'true');
   assert.equal(await mark(page, aliceRead).getAttribute('aria-pressed'), 'true');
-  assert.equal(await mark(page, delivery).getAttribute('data-causal'), 'selected', 'A stays selected');
+  assert.equal(await mark(page, delivery).getAttribute('data-causal'), 'selected', 'e stays selected');
   const relation = panel.locator('.relation');
   assert.equal(await relation.getAttribute('data-relation'), 'concurrent');
-  assert.match(await relation.textContent(), /^A ∥ B .*∥.*concurrent — no chain of messages/);
-  // Bob's stale read returns after the equaliser reached Sydney: A → B, with the chain.
+  assert.match(await relation.textContent(), /^e ∥ f .*∥.*concurrent — no chain of messages/);
+  // Bob's stale read returns after the equaliser reached Sydney: e → f, with the chain.
   const bobReturn = Number(await page.locator('g.event.stale[data-node="bob"]').getAttribute('data-step'));
   assert.equal(role[bobReturn], 'future');
   await mark(page, bobReturn).click({ modifiers: ['Shift'] });
   assert.equal(await mark(page, aliceRead).getAttribute('data-compare'), null);
   assert.equal(await relation.getAttribute('data-relation'), 'before');
-  assert.match(await relation.textContent(), /^A → B .*a chain of messages leads from one to the other: leader sends at .*follower-2 receives at/);
+  assert.match(await relation.textContent(), /^e → f .*a chain of messages leads from one to the other: leader sends at .*follower-2 receives at/);
   await shot(page, 'causality-compared');
 
   // Keyboard: Enter on a focused mark selects it (and ends the comparison), Space on the
@@ -159,16 +159,16 @@ test('causality overlay: clocks beside events, causal past / future / concurrent
   assert.equal(await mark(page, invoke).getAttribute('data-causal'), 'selected');
   assert.equal(await mark(page, delivery).getAttribute('data-causal'), 'future');
   assert.equal(await page.locator('svg.diagram [data-compare]').count(), 0);
-  assert.equal(await page.locator('svg.diagram text.badge').count(), 1, 'one badge: A');
+  assert.equal(await page.locator('svg.diagram text.badge').count(), 1, 'one badge: e');
   // Shift+Enter on another compares.
   await mark(page, delivery).focus();
   await page.keyboard.press('Shift+Enter');
   assert.equal(await mark(page, delivery).getAttribute('data-compare'), 'true');
   assert.equal(await relation.getAttribute('data-relation'), 'before');
-  assert.equal(await page.locator('svg.diagram text.badge').count(), 2, 'two badges: A and B');
+  assert.equal(await page.locator('svg.diagram text.badge').count(), 2, 'two badges: e and f');
   await mark(page, invoke).focus();
   await page.keyboard.press(' ');
-  assert.equal(await page.locator('svg.diagram [data-causal]').count(), 0, 'Space on A again deselects');
+  assert.equal(await page.locator('svg.diagram [data-causal]').count(), 0, 'Space on e again deselects');
   assert.equal(await page.getByRole('button', { name: 'Play' }).count(), 1, 'Space on a mark does not play');
   await page.keyboard.press('Enter');
   assert.equal(await mark(page, invoke).getAttribute('data-causal'), 'selected');
@@ -182,7 +182,7 @@ test('causality overlay: clocks beside events, causal past / future / concurrent
   assert.equal(await mark(page, invoke).getAttribute('data-compare'), 'true');
   await compare.click();
   assert.equal(await relation.getAttribute('data-relation'), 'after');
-  assert.match(await relation.textContent(), /^B → A /);
+  assert.match(await relation.textContent(), /^f → e /);
   await page.keyboard.press('Escape');
   assert.equal(await page.locator('svg.diagram [data-causal]').count(), 0);
   assert.equal(await page.locator('svg.diagram [aria-pressed="true"]').count(), 0);
@@ -206,7 +206,7 @@ test('a selection survives an intervention after it, with the roles of the new r
   const step = await alice.getAttribute('data-step');
   await alice.click();
   assert.equal(await alice.getAttribute('data-causal'), 'selected');
-  // Crash follower-2 at the end of the run: the earlier events are the same, so A stays.
+  // Crash follower-2 at the end of the run: the earlier events are the same, so e stays selected.
   await page.getByRole('button', { name: 'Crash follower-2' }).first().click();
   await page.getByRole('button', { name: 'Go to end' }).click();
   const crash = page.locator('g.event[data-kind="crash"][data-node="follower-2"]');

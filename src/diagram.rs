@@ -591,10 +591,10 @@ pub fn SpaceTime(data: DiagramView) -> impl IntoView {
             .collect_view())
     };
 
-    // "A" and "B" beside the selected events.
+    // "e" and "f" beside the selected events (letters that do not read as node names).
     let badges = move || {
         let g = geo.get();
-        [(selected.get(), "A"), (compared.get(), "B")]
+        [(selected.get(), "e"), (compared.get(), "f")]
             .into_iter()
             .filter_map(|(p, letter)| {
                 let p = p?;
@@ -904,7 +904,7 @@ fn CausalPanel(
                 });
                 view! {
                     <p class="causal-selected">
-                        <strong>"A"</strong>{format!(" = “{}” ({} ms) · Lamport {la} · vector {va}", a.label, a.time)}
+                        <strong class="ev">"e"</strong>{format!(" = “{}” ({} ms) · Lamport {la} · vector {va}", a.label, a.time)}
                     </p>
                     <p>{format!("{past} event(s) happen before it (its causal past), {future} after it (its causal future); {concurrent} are concurrent with it. Shift+click another event, or turn on Compare, to see how two events are related.")}</p>
                 }
@@ -915,16 +915,16 @@ fn CausalPanel(
                 let rel = diagram
                     .with(|d| causal.with(|cx| causal::relation_text(d, cx, a.mark, b.mark)));
                 let (kind, symbol, text) = match rel {
-                    Some((Relation::Before, t)) => ("before", "A → B", t),
-                    Some((Relation::After, t)) => ("after", "B → A", t),
-                    Some((Relation::Concurrent, t)) => ("concurrent", "A ∥ B", t),
-                    Some((Relation::Same, t)) => ("same", "A = B", t),
+                    Some((Relation::Before, t)) => ("before", "e → f", t),
+                    Some((Relation::After, t)) => ("after", "f → e", t),
+                    Some((Relation::Concurrent, t)) => ("concurrent", "e ∥ f", t),
+                    Some((Relation::Same, t)) => ("same", "e = f", t),
                     None => ("none", "", String::new()),
                 };
                 view! {
                     <p class="causal-selected">
-                        <strong>"A"</strong>{format!(" = “{}” ({} ms) · Lamport {la} · vector {va}", a.label, a.time)}<br />
-                        <strong>"B"</strong>{format!(" = “{}” ({} ms) · Lamport {lb} · vector {vb}", b.label, b.time)}
+                        <strong class="ev">"e"</strong>{format!(" = “{}” ({} ms) · Lamport {la} · vector {va}", a.label, a.time)}<br />
+                        <strong class="ev">"f"</strong>{format!(" = “{}” ({} ms) · Lamport {lb} · vector {vb}", b.label, b.time)}
                     </p>
                     <p class="relation" data-relation=kind><strong class="relation-symbol">{symbol}</strong>" "{text}</p>
                 }
@@ -938,17 +938,17 @@ fn CausalPanel(
                 <div class="causal-toggles" role="group" aria-label="Causality">
                     <button aria-label="Show Lamport timestamps" aria-pressed=pressed(show_lamport) on:click=toggle(show_lamport)>"Lamport timestamps"</button>
                     <button aria-label="Show vector clocks" aria-pressed=pressed(show_vector) on:click=toggle(show_vector)>"Vector clocks"</button>
-                    <button aria-label="Compare two events" title="Compare: the next event you select becomes B" aria-pressed=pressed(compare_mode) on:click=toggle(compare_mode)>"Compare"</button>
+                    <button aria-label="Compare two events" title="Compare: the next event you select becomes f" aria-pressed=pressed(compare_mode) on:click=toggle(compare_mode)>"Compare"</button>
                     {move || selected.with(Option::is_some).then(|| view! {
                         <button class="clear" aria-label="Clear selection" title="Clear selection (Escape)" on:click=clear>"Clear (Esc)"</button>
                     })}
                 </div>
                 {move || selected.with(Option::is_some).then(|| view! {
                     <ul class="causal-legend" aria-label="Legend">
-                        <li><svg class="swatch" viewBox="0 0 24 24" aria-hidden="true"><circle class="ring sel" cx="12" cy="12" r="9" /><circle class="dot sel" cx="12" cy="12" r="5" /></svg>"selected (A)"</li>
-                        <li><svg class="swatch" viewBox="0 0 24 24" aria-hidden="true"><circle class="dot past" cx="12" cy="12" r="5.5" /></svg>"past: happened before A"</li>
-                        <li><svg class="swatch" viewBox="0 0 24 24" aria-hidden="true"><circle class="ring future" cx="12" cy="12" r="9" /><circle class="dot future" cx="12" cy="12" r="5.5" /></svg>"future: happens after A"</li>
-                        <li><svg class="swatch" viewBox="0 0 24 24" aria-hidden="true"><circle class="dot concurrent" cx="12" cy="12" r="5.5" /></svg>"concurrent with A"</li>
+                        <li><svg class="swatch" viewBox="0 0 24 24" aria-hidden="true"><circle class="ring sel" cx="12" cy="12" r="9" /><circle class="dot sel" cx="12" cy="12" r="5" /></svg>"selected (e)"</li>
+                        <li><svg class="swatch" viewBox="0 0 24 24" aria-hidden="true"><circle class="dot past" cx="12" cy="12" r="5.5" /></svg>"past: happened before e"</li>
+                        <li><svg class="swatch" viewBox="0 0 24 24" aria-hidden="true"><circle class="ring future" cx="12" cy="12" r="9" /><circle class="dot future" cx="12" cy="12" r="5.5" /></svg>"future: happens after e"</li>
+                        <li><svg class="swatch" viewBox="0 0 24 24" aria-hidden="true"><circle class="dot concurrent" cx="12" cy="12" r="5.5" /></svg>"concurrent with e"</li>
                         <li><svg class="swatch wide" viewBox="0 0 36 24" aria-hidden="true"><line class="past" x1="2" y1="8" x2="34" y2="8" /><line class="future" x1="2" y1="17" x2="34" y2="17" /></svg>"messages on those chains"</li>
                     </ul>
                 })}
