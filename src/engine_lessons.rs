@@ -24,12 +24,16 @@ type Run<M> = (
     Vec<Intervention<<M as EngineModel>::Node>>,
 );
 
+/// What [`engine_lesson`] sets up: the step navigation, the lab, the step's own run and a
+/// callback that loads it again.
+type LessonRun<M> = (StepNav, Lab<M>, Memo<Option<Run<M>>>, Callback<()>);
+
 /// A lesson of model `M`: loads each step's run into one [`Lab`], handles keys, and tells
 /// when the learner has left the step's run. `run_of` reads a resolved step's run.
 fn engine_lesson<M: EngineModel + 'static>(
     lesson: ResolvedLesson,
     run_of: fn(&ResolvedStep) -> Option<Run<M>>,
-) -> Result<(StepNav, Lab<M>, Memo<Option<Run<M>>>, Callback<()>), String> {
+) -> Result<LessonRun<M>, String> {
     let nav = step_nav(lesson);
     let (lesson, step) = (nav.lesson, nav.step);
     let step_run = Memo::new(move |_| {
@@ -259,7 +263,7 @@ pub fn LeaderlessLesson(lesson: ResolvedLesson) -> impl IntoView {
                 .map(|(k, items)| {
                     view! {
                         <p>
-                            <strong>{format!("{k}")}</strong>
+                            <strong>{k.to_string()}</strong>
                             {format!(
                                 " — a reader merging every surviving sibling sees [{}]{}",
                                 items.join(", "),
