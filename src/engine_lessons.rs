@@ -19,18 +19,18 @@ use leptos::ev;
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-type Run<M> = (
+pub type Run<M> = (
     <M as EngineModel>::Scenario,
     Vec<Intervention<<M as EngineModel>::Node>>,
 );
 
 /// What [`engine_lesson`] sets up: the step navigation, the lab, the step's own run and a
 /// callback that loads it again.
-type LessonRun<M> = (StepNav, Lab<M>, Memo<Option<Run<M>>>, Callback<()>);
+pub type LessonRun<M> = (StepNav, Lab<M>, Memo<Option<Run<M>>>, Callback<()>);
 
 /// A lesson of model `M`: loads each step's run into one [`Lab`], handles keys, and tells
 /// when the learner has left the step's run. `run_of` reads a resolved step's run.
-fn engine_lesson<M: EngineModel + 'static>(
+pub fn engine_lesson<M: EngineModel + 'static>(
     lesson: ResolvedLesson,
     run_of: fn(&ResolvedStep) -> Option<Run<M>>,
 ) -> Result<LessonRun<M>, String> {
@@ -81,7 +81,8 @@ fn engine_lesson<M: EngineModel + 'static>(
     Ok((nav, lab, step_run, reload))
 }
 
-fn cannot_show(e: String) -> AnyView {
+/// The page shown when a lesson's run cannot be built.
+pub fn cannot_show(e: String) -> AnyView {
     view! {
         <div class="message-page" role="alert">
             <h1>"This lesson cannot be shown"</h1>

@@ -2,14 +2,14 @@
 //! learner may leave the script (any intervention) and return to it.
 
 use crate::diagram::{Highlight, SpaceTime};
-use crate::engine_lessons::{ClocksLesson, LeaderlessLesson};
+use crate::engine_lessons::{cannot_show, engine_lesson, ClocksLesson, LeaderlessLesson};
 use crate::isolation::IsolationLesson;
 use crate::lab::Lab;
 use crate::panels::{
     ClientControls, ModeControl, Operations, Replicas, Topology, Transport, ZoomControl,
 };
 use distlab_sim::lesson::ResolvedLesson;
-use distlab_sim::models::EngineModel;
+use distlab_sim::models::{EngineModel, Replication};
 use leptos::ev;
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -280,73 +280,18 @@ pub fn hint_view(hint: Option<String>) -> impl IntoView {
 
 #[component]
 fn ReplicationLesson(lesson: ResolvedLesson) -> impl IntoView {
-    let nav = step_nav(lesson);
+    let (nav, lab, step_run, reload) = match engine_lesson::<Replication>(lesson, |s| {
+        s.replication().map(|(a, b)| (a.clone(), b.to_vec()))
+    }) {
+        Ok(x) => x,
+        Err(e) => return cannot_show(e),
+    };
     let (lesson, step) = (nav.lesson, nav.step);
-    let step_run = Memo::new(move |_| {
-        step.get().ok().and_then(|i| {
-            lesson.with_value(|l| {
-                l.steps[i]
-                    .replication()
-                    .map(|(s, iv)| (s.clone(), iv.to_vec()))
-            })
-        })
-    });
-    let Some((scenario, interventions)) = lesson.with_value(|l| {
-        l.steps[step.get_untracked().unwrap_or(0)]
-            .replication()
-            .map(|(s, iv)| (s.clone(), iv.to_vec()))
-    }) else {
-        return view! { <div class="message-page" role="alert"><h1>"This lesson cannot be shown"</h1><p>"Its steps are not replication runs."</p><p><A href="/">"← All lessons"</A></p></div> }.into_any();
-    };
-    let lab = match Lab::new(scenario, interventions) {
-        Ok(lab) => lab,
-        Err(e) => return view! { <div class="message-page" role="alert"><h1>"This lesson cannot be shown"</h1><p>{e}</p><p><A href="/">"← All lessons"</A></p></div> }.into_any(),
-    };
-
-    // Position the run for the current step.
-    let load_step = move |i: usize| {
-        let res = lesson.with_value(|l| {
-            let s = &l.steps[i];
-            let (scn, iv) = s
-                .replication()
-                .ok_or_else(|| "this step is not a replication run".to_string())?;
-            lab.load(scn.clone(), iv.to_vec(), None)?;
-            lab.engine.with_untracked(|e| s.until.cursor(e))
-        });
-        match res {
-            Ok(c) => {
-                lab.zoom
-                    .set(lesson.with_value(|l| l.steps[i].zoom.unwrap_or(1.0)));
-                lab.jump(c);
-                lab.notice.set(None);
-            }
-            Err(e) => lab.notice.set(Some(e)),
-        }
-    };
-    // Only the step may trigger this: loading reads the engine, which must not subscribe
-    // (or every intervention would reload the step and undo itself).
-    Effect::new(move |_| {
-        if let Ok(i) = step.get() {
-            untrack(|| load_step(i));
-        }
-    });
-
-    // Keyboard: Space play/pause, ←/→ step, Home/End, Page Up/Down lesson steps.
-    let handle = window_event_listener(ev::keydown, move |e: web_sys::KeyboardEvent| {
-        if page_key(nav, &e) || transport_key(lab, key_target(&e), &e) {
-            e.prevent_default();
-        }
-    });
-    on_cleanup(move || handle.remove());
 
     let highlights = Memo::new(move |_| lab.analysis.with(highlights_of));
     let experimenting =
         move || step_run.with(|r| r.as_ref().is_some_and(|(s, iv)| lab.differs_from(s, iv)));
-    let back_to_lesson = move |_| {
-        if let Ok(i) = step.get_untracked() {
-            load_step(i)
-        }
-    };
+    let back_to_lesson = move |_| reload.run(());
 
     let challenge = move || {
         let i = step.get().ok()?;

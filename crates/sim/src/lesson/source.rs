@@ -241,9 +241,10 @@ pub type EngineRun<M> = (
 pub trait LessonModel: EngineModel {
     /// The actions only this model has, by name, for error messages.
     const ACTIONS: &'static str;
-    /// Resolves a model-specific action; `Ok(None)` for the shared fault actions (crash,
-    /// restart, partition, heal, cut, restore, delay). Errors: an unknown node, a node of
-    /// the wrong kind, an action of another model.
+    /// Resolves a model-specific action; `Ok(None)` for any other (the shared fault
+    /// actions — crash, restart, partition, heal, cut, restore, delay — and other models'
+    /// actions, which [`resolve_for`] rejects). Errors: an unknown node, a node of the wrong
+    /// kind.
     fn model_action(
         s: &Self::Scenario,
         a: &NamedAction,
@@ -317,11 +318,6 @@ impl LessonModel for Replication {
                 node: server(node)?,
                 command: replication::Command::Promote,
             },
-            NamedAction::Send { .. }
-            | NamedAction::Local { .. }
-            | NamedAction::Add { .. }
-            | NamedAction::Remove { .. }
-            | NamedAction::Get { .. } => return Err(foreign::<Self>(a)),
             _ => return Ok(None),
         }))
     }
@@ -359,12 +355,6 @@ impl LessonModel for Clocks {
                     label: label.clone(),
                 },
             },
-            NamedAction::Write { .. }
-            | NamedAction::Read { .. }
-            | NamedAction::Promote { .. }
-            | NamedAction::Add { .. }
-            | NamedAction::Remove { .. }
-            | NamedAction::Get { .. } => return Err(foreign::<Self>(a)),
             _ => return Ok(None),
         }))
     }
@@ -439,11 +429,6 @@ impl LessonModel for Leaderless {
                 },
                 label,
             ),
-            NamedAction::Write { .. }
-            | NamedAction::Read { .. }
-            | NamedAction::Promote { .. }
-            | NamedAction::Send { .. }
-            | NamedAction::Local { .. } => return Err(foreign::<Self>(a)),
             _ => return Ok(None),
         };
         Ok(Some(Action::Request {
