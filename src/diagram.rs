@@ -287,6 +287,19 @@ pub fn SpaceTime(data: DiagramView) -> impl IntoView {
                 .map(|(i, n)| {
                     let name = n.name.clone();
                     let place = n.place.clone().unwrap_or_default();
+                    let clock = (!n.clock.is_exact()).then(|| {
+                        let text = format!("clock {}", n.clock.describe());
+                        let title = format!(
+                            "{name}'s physical clock: {}{}",
+                            match n.clock.offset_ms {
+                                0 => "on time".to_string(),
+                                o if o < 0 => format!("{} ms behind true time", -o),
+                                o => format!("{o} ms ahead of true time"),
+                            },
+                            if n.clock.drift_ppm == 0 { String::new() } else { format!(", running {} ppm {}", n.clock.drift_ppm.abs(), if n.clock.drift_ppm > 0 { "fast" } else { "slow" }) }
+                        );
+                        view! { <span class="node-clock" title=title>{text}</span> }
+                    });
                     let role = n.role;
                     let label_crash = format!("Crash {name}");
                     let label_restart = format!("Restart {name}");
@@ -296,6 +309,7 @@ pub fn SpaceTime(data: DiagramView) -> impl IntoView {
                             <div class="row-name">
                                 <span class="node-name">{name.clone()}</span>
                                 <span class="node-place">{place}</span>
+                                {clock}
                             </div>
                             {move || match (down_at(i), v.on_restart, v.on_crash) {
                                 (true, Some(restart), _) => {

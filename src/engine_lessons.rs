@@ -9,7 +9,7 @@ use crate::lesson_page::{
     experimenting_banner, hint_view, key_target, page_key, step_nav, transport_key, Narration,
     StepNav,
 };
-use crate::panels::{Transport, ZoomControl};
+use crate::panels::{ClockControls, Transport, ZoomControl};
 use distlab_sim::causality::{shiviz, Causality};
 use distlab_sim::lesson::{ResolvedLesson, ResolvedStep};
 use distlab_sim::models::leaderless::{analysis::Analysis, View as KvView};
@@ -184,6 +184,7 @@ pub fn ClocksLesson(lesson: ResolvedLesson) -> impl IntoView {
             </table>
             <p class="hint">"Turn on the clocks under the diagram, click an event to see its causal past and future, Shift-click another to compare them."</p>
         </section>
+        <ClockControls lab=lab />
     }
     .into_any();
     view! {
@@ -312,6 +313,7 @@ pub fn LeaderlessLesson(lesson: ResolvedLesson) -> impl IntoView {
             <h3 id="cart-h">"The cart"</h3>
             {outcome}
         </section>
+        <ClockControls lab=lab />
     }
     .into_any();
     view! {

@@ -557,3 +557,75 @@ pub fn Topology(lab: Lab) -> impl IntoView {
         </section>
     }
 }
+
+/// Per-node physical clock parameters (skew in ms, drift in ppm), for models whose
+/// scenarios have them (see [`EngineModel::clock`]). A change re-runs the scenario with
+/// the same interventions and keeps the cursor's time; the row headers of the diagram show
+/// every clock that is not exact.
+#[component]
+pub fn ClockControls<M: EngineModel + 'static>(lab: Lab<M>) -> impl IntoView {
+    let rows = move || {
+        let clocks: Vec<(usize, String, distlab_sim::PhysicalClock)> = lab.scenario.with(|s| {
+            lab.engine.with_untracked(|e| {
+                e.nodes()
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, n)| M::clock(s, i).map(|c| (i, n.name.clone(), c)))
+                    .collect()
+            })
+        });
+        clocks
+            .into_iter()
+            .map(|(i, name, clock)| {
+                let set = move |offset: Option<i64>, drift: Option<i64>| {
+                    let mut s = lab.scenario.get_untracked();
+                    let mut c = M::clock(&s, i).unwrap_or_default();
+                    if let Some(o) = offset {
+                        c.offset_ms = o;
+                    }
+                    if let Some(d) = drift {
+                        c.drift_ppm = d;
+                    }
+                    match M::set_clock(&mut s, i, c) {
+                        Ok(()) => lab.set_scenario(s),
+                        Err(m) => lab.notice.set(Some(m)),
+                    }
+                };
+                let parse = move |ev: leptos::ev::Event, what: &str, limit: i64| -> Option<i64> {
+                    let text = event_target_value(&ev);
+                    match text.trim().parse::<i64>() {
+                        Ok(v) if v.abs() <= limit => Some(v),
+                        _ => {
+                            lab.notice.set(Some(format!(
+                                "{what} of {}: \"{text}\" is not a whole number between −{limit} and {limit}",
+                                lab.engine.with_untracked(|e| e.nodes()[i].name.clone())
+                            )));
+                            None
+                        }
+                    }
+                };
+                view! {
+                    <tr>
+                        <th scope="row">{name.clone()}</th>
+                        <td><input type="number" step="5" min="-1000" max="1000" class="num-input"
+                            aria-label=format!("Clock skew of {name} (ms)") prop:value=clock.offset_ms.to_string()
+                            on:change=move |ev| if let Some(v) = parse(ev, "Clock skew", 1000) { set(Some(v), None) } />" ms"</td>
+                        <td><input type="number" step="1000" min="-500000" max="500000" class="num-input"
+                            aria-label=format!("Clock drift of {name} (ppm)") prop:value=clock.drift_ppm.to_string()
+                            on:change=move |ev| if let Some(v) = parse(ev, "Clock drift", 500_000) { set(None, Some(v)) } />" ppm"</td>
+                    </tr>
+                }
+            })
+            .collect_view()
+    };
+    view! {
+        <section class="panel clock-controls" aria-labelledby="clock-controls-h">
+            <h3 id="clock-controls-h">"Physical clocks"</h3>
+            <table>
+                <thead><tr><th>"Node"</th><th>"Skew"</th><th>"Drift"</th></tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+            <p class="hint">"Skew: how far the clock is from true time (negative: behind). Drift: how fast it gains (positive) or loses time, in parts per million — quartz clocks drift by tens of ppm; these are exaggerated to be seen."</p>
+        </section>
+    }
+}

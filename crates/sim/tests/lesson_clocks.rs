@@ -8,7 +8,7 @@ use distlab_sim::lesson::{Lesson, LessonModel};
 use distlab_sim::models::leaderless::analysis::{analyze, Analysis};
 use distlab_sim::models::leaderless::View;
 use distlab_sim::models::{Clocks, EngineModel, Leaderless};
-use distlab_sim::Protocol;
+use distlab_sim::{PhysicalClock, Protocol};
 
 fn lesson(file: &str) -> Lesson {
     let text = distlab_sim::lesson::BUILT_IN
@@ -176,4 +176,47 @@ fn version_vectors_lesson() {
     assert_eq!(a.lost.len(), 1);
     assert!(a.lost[0].causally_later);
     assert_eq!(a.merged["cart"], ["milk"]);
+}
+
+/// The last step's challenge: with exact clocks nothing is lost; skewing a replica's clock
+/// through the scenario parameter (as the page's clock controls do) makes last-write-wins
+/// drop Bob's causally later write, and only when the skew exceeds the time between the
+/// writes.
+#[test]
+fn version_vectors_clock_challenge() {
+    let l = lesson("version-vectors.toml");
+    let title = "Your turn: a clock that loses a write";
+    let i = step_index(&l, title);
+    let challenge = l.steps[i].challenge.clone().expect("the step has a challenge");
+    let (scenario, ivs) = l.engine_run::<Leaderless>(i).unwrap();
+    let outcome = |r1: PhysicalClock, r2: PhysicalClock| {
+        let mut s = scenario.clone();
+        Leaderless::set_clock(&mut s, 0, r1).unwrap();
+        Leaderless::set_clock(&mut s, 1, r2).unwrap();
+        let e = Engine::new(Leaderless::setup(&s).unwrap(), ivs.clone());
+        let a = analyze(&e, e.trace().len().checked_sub(1), &s.names());
+        (challenge.met_by_leaderless(&a), a)
+    };
+    let skew = |ms| PhysicalClock {
+        offset_ms: ms,
+        drift_ppm: 0,
+    };
+    let (met, a) = outcome(skew(0), skew(0));
+    assert!(!met && a.lost.is_empty(), "exact clocks lose nothing");
+    // Bob writes 60 ms after Alice (true time): a smaller skew keeps his stamp later.
+    for ms in [10, 30, 50] {
+        assert!(!outcome(skew(0), skew(-ms)).0, "r2 {ms} ms behind");
+        assert!(!outcome(skew(ms), skew(0)).0, "r1 {ms} ms ahead");
+    }
+    for ms in [70, 100, 500] {
+        let (met, a) = outcome(skew(0), skew(-ms));
+        assert!(met, "r2 {ms} ms behind");
+        assert_eq!(a.merged["cart"], ["milk"], "Bob's eggs are gone");
+        assert!(outcome(skew(ms), skew(0)).0, "r1 {ms} ms ahead");
+    }
+    // The clients have no clock parameter.
+    let mut s = scenario.clone();
+    assert!(Leaderless::set_clock(&mut s, 2, skew(5)).is_err());
+    assert_eq!(Leaderless::clock(&s, 2), None);
+    assert_eq!(Leaderless::clock(&s, 1), Some(skew(0)));
 }

@@ -6,7 +6,7 @@ pub mod replication;
 pub mod scenario;
 pub mod txn;
 
-use crate::engine::{Engine, Protocol, Setup};
+use crate::engine::{Engine, PhysicalClock, Protocol, Setup};
 use crate::NodeId;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -33,6 +33,16 @@ pub trait EngineModel {
     fn setup(s: &Self::Scenario) -> Result<Setup<Self::Node>, String>;
     /// The id of a named node, or an error listing the known names.
     fn node(s: &Self::Scenario, name: &str) -> Result<NodeId, String>;
+    /// Node `node`'s physical clock as a scenario parameter, or `None` when the model
+    /// gives that node no clock parameter (the default: every clock exact and fixed).
+    fn clock(_s: &Self::Scenario, _node: NodeId) -> Option<PhysicalClock> {
+        None
+    }
+    /// Sets node `node`'s physical clock (skew in ms, drift in ppm) in the scenario.
+    /// Errors when the node has no clock parameter (see [`EngineModel::clock`]).
+    fn set_clock(_s: &mut Self::Scenario, node: NodeId, _clock: PhysicalClock) -> Result<(), String> {
+        Err(format!("node {node} has no clock parameter in {} scenarios", Self::NAME))
+    }
 }
 
 /// Single-leader replication ([`replication`]).
@@ -71,6 +81,23 @@ impl EngineModel for Clocks {
     fn node(s: &Self::Scenario, name: &str) -> Result<NodeId, String> {
         s.node(name)
     }
+    /// Every node has a clock parameter.
+    fn clock(s: &Self::Scenario, node: NodeId) -> Option<PhysicalClock> {
+        s.nodes.get(node).map(|n| PhysicalClock {
+            offset_ms: n.clock_offset_ms,
+            drift_ppm: n.clock_drift_ppm,
+        })
+    }
+    fn set_clock(s: &mut Self::Scenario, node: NodeId, clock: PhysicalClock) -> Result<(), String> {
+        let count = s.nodes.len();
+        let n = s
+            .nodes
+            .get_mut(node)
+            .ok_or_else(|| format!("no node {node}: the scenario has {count}"))?;
+        n.clock_offset_ms = clock.offset_ms;
+        n.clock_drift_ppm = clock.drift_ppm;
+        Ok(())
+    }
 }
 
 impl EngineModel for Leaderless {
@@ -86,5 +113,21 @@ impl EngineModel for Leaderless {
     }
     fn node(s: &Self::Scenario, name: &str) -> Result<NodeId, String> {
         s.node(name)
+    }
+    /// Replicas have a clock parameter (last-write-wins stamps writes with the
+    /// coordinating replica's clock); clients do not.
+    fn clock(s: &Self::Scenario, node: NodeId) -> Option<PhysicalClock> {
+        s.replicas.get(node).map(|r| PhysicalClock {
+            offset_ms: r.clock_offset_ms,
+            drift_ppm: r.clock_drift_ppm,
+        })
+    }
+    fn set_clock(s: &mut Self::Scenario, node: NodeId, clock: PhysicalClock) -> Result<(), String> {
+        let r = s.replicas.get_mut(node).ok_or_else(|| {
+            format!("node {node} is not a replica: only replicas' clocks are parameters")
+        })?;
+        r.clock_offset_ms = clock.offset_ms;
+        r.clock_drift_ppm = clock.drift_ppm;
+        Ok(())
     }
 }
