@@ -37,6 +37,69 @@ test('logical clocks: the home page lists the lesson; the clock table follows th
   assert.deepEqual(page.errors(), []);
 });
 
+test('logical clocks: questions are answered, then the run\'s answer is revealed', async () => {
+  const page = await newPage(env.browser, { width: 1280, height: 720 });
+  await page.goto(env.base + '/lesson/logical-clocks?step=5');
+  const box = page.locator('section.question');
+  await box.getByText('Which events are concurrent with').waitFor();
+  const check = box.getByRole('button', { name: 'Check answer' });
+  assert.equal(await check.isDisabled(), true, 'nothing picked yet');
+  // One right and one wrong pick: both are marked, and the missed ones are shown.
+  await box.getByRole('checkbox', { name: /C: C writes x/ }).check();
+  await box.getByRole('checkbox', { name: /A: send m1/ }).check();
+  await check.click();
+  await box.getByText('Not quite: the right answers are marked.').waitFor();
+  assert.equal(await box.locator('.option.wrong').count(), 1);
+  assert.match(await box.locator('.option.wrong').textContent(), /A: send m1/);
+  assert.equal(await box.locator('.option.right').count(), 5, 'five events are concurrent with “A writes y”');
+  assert.match(await box.locator('.why').textContent(), /5 events are concurrent with “A: A writes y”.*\[2, 0, 0\]/);
+  await shot(page, 'clocks-lesson-question-revealed');
+  // Try again, with exactly the right set.
+  await box.getByRole('button', { name: 'Try again' }).click();
+  for (const e of ['C: C writes x', 'B ← A: m1', 'B: send m2', 'C ← B: m2', 'C: send m3']) {
+    await box.getByRole('checkbox', { name: e }).check();
+  }
+  await box.getByRole('button', { name: 'Check answer' }).click();
+  await box.getByText('✓ Right.').waitFor();
+  // A relation question: one radio button; the answer comes with its reason.
+  await page.getByRole('button', { name: 'Back', exact: true }).click();
+  await page.getByRole('button', { name: 'Back', exact: true }).click();
+  await page.waitForURL(/step=3$/);
+  await box.getByRole('radio', { name: /They are concurrent/ }).check();
+  await box.getByRole('button', { name: 'Check answer' }).click();
+  await box.getByText('✓ Right.').waitFor();
+  assert.match(await box.locator('.why').textContent(), /incomparable/);
+  assert.deepEqual(page.errors(), []);
+});
+
+test('physical clocks: the row headers show skew; skewing a replica solves the last-write-wins challenge', async () => {
+  const page = await newPage(env.browser, { width: 1280, height: 720 });
+  await page.goto(env.base + '/lesson/logical-clocks?step=1');
+  await page.locator('.row-head', { hasText: 'Virginia' }).getByText('clock -30 ms').waitFor();
+  await page.goto(env.base + '/lesson/version-vectors?step=11');
+  await page.getByRole('heading', { name: 'Your turn: a clock that loses a write' }).waitFor();
+  const status = page.locator('.challenge');
+  await status.getByText('Challenge: not solved yet').waitFor();
+  const skew = page.getByLabel('Clock skew of r2 (ms)');
+  // 30 ms behind is not enough: Bob writes 60 ms after Alice.
+  await skew.fill('-30');
+  await skew.press('Enter');
+  await page.locator('.row-head', { hasText: 'r2' }).getByText('clock -30 ms').waitFor();
+  await page.getByText('You are experimenting').waitFor();
+  assert.match(await status.textContent(), /not solved yet/);
+  await skew.fill('-100');
+  await skew.press('Enter');
+  await status.getByText('Challenge solved!').waitFor();
+  await page.locator('[data-testid=lost-writes]').getByText(/bob's write .* was discarded/).waitFor();
+  // A value that is not a number is refused with a message, and the run is kept.
+  await page.getByLabel('Clock drift of r1 (ppm)').fill('');
+  await page.getByLabel('Clock drift of r1 (ppm)').press('Enter');
+  await page.getByRole('alert').getByText(/Clock drift of r1/).waitFor();
+  assert.match(await status.textContent(), /Challenge solved/);
+  await shot(page, 'version-vectors-clock-challenge');
+  assert.deepEqual(page.errors(), []);
+});
+
 test('version vectors: siblings, a resurrected item, and the writes last-write-wins loses', async () => {
   const page = await newPage(env.browser, { width: 1440, height: 900 });
   await page.goto(env.base + '/lesson/version-vectors?step=5');

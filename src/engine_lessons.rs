@@ -11,10 +11,12 @@ use crate::lesson_page::{
 };
 use crate::panels::{ClockControls, Transport, ZoomControl};
 use distlab_sim::causality::{shiviz, Causality};
+use distlab_sim::diagram::Diagram;
+use distlab_sim::lesson::question::Posed;
 use distlab_sim::lesson::{ResolvedLesson, ResolvedStep};
 use distlab_sim::models::leaderless::{analysis::Analysis, View as KvView};
 use distlab_sim::models::{clocks, Clocks, EngineModel, Leaderless};
-use distlab_sim::{Describe, Intervention};
+use distlab_sim::{Describe, Engine, Intervention};
 use leptos::ev;
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -24,9 +26,18 @@ pub type Run<M> = (
     Vec<Intervention<<M as EngineModel>::Node>>,
 );
 
-/// What [`engine_lesson`] sets up: the step navigation, the lab, the step's own run and a
-/// callback that loads it again.
-pub type LessonRun<M> = (StepNav, Lab<M>, Memo<Option<Run<M>>>, Callback<()>);
+/// What [`engine_lesson`] sets up.
+pub struct LessonRun<M: EngineModel + 'static> {
+    /// The step navigation.
+    pub nav: StepNav,
+    pub lab: Lab<M>,
+    /// The step's own run (scenario and interventions).
+    pub step_run: Memo<Option<Run<M>>>,
+    /// Loads the step's own run again.
+    pub reload: Callback<()>,
+    /// The step's question posed on the step's own run (not the learner's experiment).
+    pub posed: Memo<Option<Result<Posed, String>>>,
+}
 
 /// A lesson of model `M`: loads each step's run into one [`Lab`], handles keys, and tells
 /// when the learner has left the step's run. `run_of` reads a resolved step's run.
@@ -78,7 +89,23 @@ pub fn engine_lesson<M: EngineModel + 'static>(
             load_step(i)
         }
     });
-    Ok((nav, lab, step_run, reload))
+    let posed = Memo::new(move |_| {
+        let i = step.get().ok()?;
+        let q = lesson.with_value(|l| l.steps[i].question.clone())?;
+        Some(step_run.with(|r| {
+            let (scn, iv) = r.as_ref().ok_or("this step has no run")?;
+            let engine = Engine::new(M::setup(scn)?, iv.clone());
+            let cursor = lesson.with_value(|l| l.steps[i].until.cursor(&engine))?;
+            q.pose(Some((&Diagram::build(&engine), cursor)))
+        }))
+    });
+    Ok(LessonRun {
+        nav,
+        lab,
+        step_run,
+        reload,
+        posed,
+    })
 }
 
 /// The page shown when a lesson's run cannot be built.
@@ -147,12 +174,17 @@ fn lab_column<M: EngineModel + 'static>(
 /// `model = "clocks"`: nodes with their physical, Lamport and vector clocks.
 #[component]
 pub fn ClocksLesson(lesson: ResolvedLesson) -> impl IntoView {
-    let (nav, lab, step_run, reload) =
-        match engine_lesson::<Clocks>(lesson, |s| s.clocks().map(|(a, b)| (a.clone(), b.to_vec())))
-        {
-            Ok(x) => x,
-            Err(e) => return cannot_show(e),
-        };
+    let LessonRun {
+        nav,
+        lab,
+        step_run,
+        reload,
+        posed,
+    } = match engine_lesson::<Clocks>(lesson, |s| s.clocks().map(|(a, b)| (a.clone(), b.to_vec())))
+    {
+        Ok(x) => x,
+        Err(e) => return cannot_show(e),
+    };
     let experimenting = Signal::derive(move || {
         step_run.with(|r| r.as_ref().is_some_and(|(s, iv)| lab.differs_from(s, iv)))
     });
@@ -189,7 +221,7 @@ pub fn ClocksLesson(lesson: ResolvedLesson) -> impl IntoView {
     .into_any();
     view! {
         <div class="lesson-layout">
-            <Narration nav=nav challenge=|| () />
+            <Narration nav=nav challenge=|| () posed=posed />
             {lab_column(lab, Signal::stored(Vec::new()), experimenting, reload, panels)}
         </div>
     }
@@ -219,7 +251,13 @@ fn kv_highlights(a: &Analysis) -> Vec<Highlight> {
 /// writes and resurrected items.
 #[component]
 pub fn LeaderlessLesson(lesson: ResolvedLesson) -> impl IntoView {
-    let (nav, lab, step_run, reload) = match engine_lesson::<Leaderless>(lesson, |s| {
+    let LessonRun {
+        nav,
+        lab,
+        step_run,
+        reload,
+        posed,
+    } = match engine_lesson::<Leaderless>(lesson, |s| {
         s.leaderless().map(|(a, b)| (a.clone(), b.to_vec()))
     }) {
         Ok(x) => x,
@@ -318,7 +356,7 @@ pub fn LeaderlessLesson(lesson: ResolvedLesson) -> impl IntoView {
     .into_any();
     view! {
         <div class="lesson-layout">
-            <Narration nav=nav challenge=challenge />
+            <Narration nav=nav challenge=challenge posed=posed />
             {lab_column(lab, highlights.into(), experimenting, reload, panels)}
         </div>
     }

@@ -2,12 +2,15 @@
 //! learner may leave the script (any intervention) and return to it.
 
 use crate::diagram::{Highlight, SpaceTime};
-use crate::engine_lessons::{cannot_show, engine_lesson, ClocksLesson, LeaderlessLesson};
+use crate::engine_lessons::{
+    cannot_show, engine_lesson, ClocksLesson, LeaderlessLesson, LessonRun,
+};
 use crate::isolation::IsolationLesson;
 use crate::lab::Lab;
 use crate::panels::{
     ClientControls, ModeControl, Operations, Replicas, Topology, Transport, ZoomControl,
 };
+use distlab_sim::lesson::question::{Posed, Question};
 use distlab_sim::lesson::ResolvedLesson;
 use distlab_sim::models::{EngineModel, Replication};
 use leptos::ev;
@@ -208,7 +211,14 @@ pub fn page_key(nav: StepNav, e: &web_sys::KeyboardEvent) -> bool {
 /// The narration column: the step's title and text, its challenge, Back / Next and the
 /// step list.
 #[component]
-pub fn Narration(nav: StepNav, #[prop(into)] challenge: ViewFn) -> impl IntoView {
+pub fn Narration(
+    nav: StepNav,
+    #[prop(into)] challenge: ViewFn,
+    /// The step's question posed on its run (engine lessons); without it only
+    /// multiple-choice questions can be posed.
+    #[prop(optional)]
+    posed: Option<Memo<Option<Result<Posed, String>>>>,
+) -> impl IntoView {
     let lesson = nav.lesson;
     let n = lesson.with_value(|l| l.steps.len());
     let id = lesson.with_value(|l| l.id.clone());
@@ -232,6 +242,14 @@ pub fn Narration(nav: StepNav, #[prop(into)] challenge: ViewFn) -> impl IntoView
                     <p class="step-count">{format!("Step {} of {n}", i + 1)}</p>
                     <h2>{t}</h2>
                     <div class="narration-text" inner_html=html></div>
+                    {lesson.with_value(|l| l.steps[i].question.clone()).map(|q| {
+                        let posed = move || match posed {
+                            Some(p) => p.get(),
+                            None => Some(q.pose(None)),
+                        };
+                        let q = lesson.with_value(|l| l.steps[i].question.clone());
+                        move || q.clone().zip(posed()).map(|(q, p)| view! { <QuestionBox question=q posed=p /> })
+                    })}
                     {move || challenge.run()}
                     <div class="step-nav">
                         <button aria-label="Back" disabled={i == 0} on:click=move |_| nav.back.run(())>"← Back"</button>
@@ -257,6 +275,97 @@ pub fn Narration(nav: StepNav, #[prop(into)] challenge: ViewFn) -> impl IntoView
     }
 }
 
+/// A step's question: the options (radio buttons, or check boxes when several are right),
+/// "Check answer", then every option marked right or wrong, the computed reason and the
+/// author's explanation. "Try again" hides the answer.
+#[component]
+fn QuestionBox(question: Question, posed: Result<Posed, String>) -> impl IntoView {
+    let posed = match posed {
+        Ok(p) => p,
+        Err(e) => {
+            return view! {
+                <section class="question" role="alert">
+                    <h3>"Question"</h3>
+                    <p>{format!("This question cannot be asked on this run: {e}")}</p>
+                </section>
+            }
+            .into_any()
+        }
+    };
+    let picked = RwSignal::new(Vec::<usize>::new());
+    let revealed = RwSignal::new(false);
+    let posed = StoredValue::new(posed);
+    let multiple = posed.with_value(|p| p.multiple);
+    let options = posed.with_value(|p| p.options.clone());
+    let toggle = move |k: usize, on: bool| {
+        picked.update(|v| {
+            if !multiple {
+                v.clear();
+            }
+            v.retain(|&x| x != k);
+            if on {
+                v.push(k);
+            }
+        })
+    };
+    let rows = options
+        .into_iter()
+        .enumerate()
+        .map(|(k, text)| {
+            let right = posed.with_value(|p| p.correct.contains(&k));
+            let is_picked = move || picked.with(|v| v.contains(&k));
+            let mark = move || {
+                revealed.get().then(|| match (right, is_picked()) {
+                    (true, true) => ("mark right", "✓ right"),
+                    (true, false) => ("mark missed", "✓ the answer"),
+                    (false, true) => ("mark wrong", "✗ wrong"),
+                    (false, false) => ("mark", ""),
+                })
+            };
+            view! {
+                <li class="option" class:right=move || revealed.get() && right class:wrong=move || revealed.get() && !right && is_picked()>
+                    <label>
+                        <input type=if multiple { "checkbox" } else { "radio" } name="question-option"
+                            prop:checked=is_picked disabled=move || revealed.get()
+                            on:change=move |ev| toggle(k, event_target_checked(&ev)) />
+                        <span>{text}</span>
+                    </label>
+                    {move || mark().map(|(class, t)| view! { <span class=class>{t}</span> })}
+                </li>
+            }
+        })
+        .collect_view();
+    let verdict = move || {
+        revealed.get().then(|| {
+            let right = picked.with(|v| posed.with_value(|p| p.is_right(v)));
+            let why = posed.with_value(|p| p.why.clone());
+            view! {
+                <p class="verdict" class:right=right>
+                    {if right { "✓ Right." } else if multiple { "✗ Not quite: the right answers are marked." } else { "✗ Not quite: the right answer is marked." }}
+                </p>
+                {why.map(|w| view! { <p class="why">{w}</p> })}
+                {question.explain.clone().map(|h| view! { <div class="explain" inner_html=h></div> })}
+            }
+        })
+    };
+    view! {
+        <section class="question" aria-labelledby="question-h">
+            <h3 id="question-h">"Question"</h3>
+            <div class="question-text" inner_html=question.html.clone()></div>
+            <ul class="options" role="group" aria-labelledby="question-h">{rows}</ul>
+            <div class="question-actions">
+                {move || if revealed.get() {
+                    view! { <button on:click=move |_| { revealed.set(false); picked.set(Vec::new()) }>"Try again"</button> }.into_any()
+                } else {
+                    view! { <button class="primary" disabled=move || picked.with(Vec::is_empty) on:click=move |_| revealed.set(true)>"Check answer"</button> }.into_any()
+                }}
+            </div>
+            <div role="status" aria-live="polite">{verdict}</div>
+        </section>
+    }
+    .into_any()
+}
+
 /// "You are experimenting" with the way back to the lesson's own run.
 pub fn experimenting_banner(back: impl Fn(ev::MouseEvent) + 'static) -> impl IntoView {
     view! {
@@ -280,7 +389,13 @@ pub fn hint_view(hint: Option<String>) -> impl IntoView {
 
 #[component]
 fn ReplicationLesson(lesson: ResolvedLesson) -> impl IntoView {
-    let (nav, lab, step_run, reload) = match engine_lesson::<Replication>(lesson, |s| {
+    let LessonRun {
+        nav,
+        lab,
+        step_run,
+        reload,
+        posed,
+    } = match engine_lesson::<Replication>(lesson, |s| {
         s.replication().map(|(a, b)| (a.clone(), b.to_vec()))
     }) {
         Ok(x) => x,
@@ -310,7 +425,7 @@ fn ReplicationLesson(lesson: ResolvedLesson) -> impl IntoView {
 
     view! {
         <div class="lesson-layout">
-            <Narration nav=nav challenge=challenge />
+            <Narration nav=nav challenge=challenge posed=posed />
             <LabView lab=lab highlights=highlights banner=move || experimenting().then(|| experimenting_banner(back_to_lesson)) />
         </div>
     }

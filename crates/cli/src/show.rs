@@ -383,7 +383,9 @@ pub fn engine_summary(lesson: &Lesson, index: usize) -> Result<String, String> {
             let (scenario, ivs) = lesson.engine_run::<Clocks>(index)?;
             let engine = Engine::new(scenario.setup()?, ivs);
             let cursor = lesson.steps[index].until.cursor(&engine)?;
-            Ok(heading(lesson, index) + &events_with_clocks(&engine, cursor))
+            Ok(heading(lesson, index)
+                + &events_with_clocks(&engine, cursor)
+                + &question(lesson, index, &engine, cursor)?)
         }
         "leaderless" => {
             let (scenario, ivs) = lesson.engine_run::<Leaderless>(index)?;
@@ -410,6 +412,7 @@ pub fn engine_summary(lesson: &Lesson, index: usize) -> Result<String, String> {
             for (key, item) in &a.resurrected {
                 let _ = writeln!(o, "resurrected: {item} is back in {key} after its removal");
             }
+            o += &question(lesson, index, &engine, cursor)?;
             if let Some(c) = &lesson.steps[index].challenge {
                 let met = c.met_by_leaderless(&a);
                 let _ = writeln!(
@@ -427,6 +430,32 @@ pub fn engine_summary(lesson: &Lesson, index: usize) -> Result<String, String> {
         }
         other => Err(format!("no summary for {other} lessons")),
     }
+}
+
+/// Step `index`'s question, if it has one: the question as written, the options with the
+/// right ones ticked, and why (computed from the run for questions about it).
+fn question<P: Protocol>(
+    lesson: &Lesson,
+    index: usize,
+    engine: &Engine<P>,
+    cursor: Option<usize>,
+) -> Result<String, String> {
+    let Some(q) = &lesson.steps[index].question else {
+        return Ok(String::new());
+    };
+    let posed = q.resolve()?.pose(Some((&Diagram::build(engine), cursor)))?;
+    let mut o = format!("\nquestion: {}\n", q.ask);
+    for (i, opt) in posed.options.iter().enumerate() {
+        let tick = if posed.correct.contains(&i) { "x" } else { " " };
+        let _ = writeln!(o, "  [{tick}] {opt}");
+    }
+    if let Some(why) = &posed.why {
+        let _ = writeln!(o, "  why: {why}");
+    }
+    if let Some(e) = &q.explain {
+        let _ = writeln!(o, "  explain: {e}");
+    }
+    Ok(o)
 }
 
 /// `t=… ms  label   L=(c, n) V=[…]` for every trace step up to `cursor`.

@@ -187,7 +187,10 @@ fn version_vectors_clock_challenge() {
     let l = lesson("version-vectors.toml");
     let title = "Your turn: a clock that loses a write";
     let i = step_index(&l, title);
-    let challenge = l.steps[i].challenge.clone().expect("the step has a challenge");
+    let challenge = l.steps[i]
+        .challenge
+        .clone()
+        .expect("the step has a challenge");
     let (scenario, ivs) = l.engine_run::<Leaderless>(i).unwrap();
     let outcome = |r1: PhysicalClock, r2: PhysicalClock| {
         let mut s = scenario.clone();

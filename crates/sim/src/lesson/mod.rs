@@ -10,6 +10,7 @@
 //! [`isolation`]).
 
 pub mod isolation;
+pub mod question;
 #[cfg(feature = "lesson-files")]
 pub mod source;
 #[cfg(feature = "lesson-files")]
@@ -159,6 +160,9 @@ pub struct ResolvedStep {
     pub run: StepModel,
     pub until: Until,
     pub challenge: Option<Challenge>,
+    /// A question for the learner, answered in the page (see [`question`]).
+    #[serde(default)]
+    pub question: Option<question::Question>,
     pub zoom: Option<f64>,
 }
 

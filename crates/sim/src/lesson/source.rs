@@ -10,9 +10,11 @@
 //! errors from the line of the step (or table) they concern.
 
 use super::isolation::{self as iso, parse_kept};
+use super::question::{EventSet, Question, QuestionKind};
 use super::{
     Challenge, Goal, IsolationStep, ResolvedLesson, ResolvedStep, StepModel, StepRun, Until,
 };
+use crate::diagram::Diagram;
 use crate::engine::{Action, Engine, Intervention};
 use crate::models::leaderless::{self, analysis as lw_analysis};
 use crate::models::replication::{self, Node, ReplicationScenario, Request};
@@ -74,9 +76,110 @@ pub struct Step {
     /// A task the learner solves by experimenting.
     #[serde(default)]
     pub challenge: Option<Challenge>,
+    /// A question the learner answers; the answer is revealed after answering.
+    #[serde(default)]
+    pub question: Option<QuestionFile>,
     /// Horizontal zoom of the diagram for this step (1 = whole run; 1–16). A display hint.
     #[serde(default)]
     pub zoom: Option<f64>,
+}
+
+/// A step's question as lesson files write it: `ask` and exactly one of
+/// - `options` and `answer` (one option's text, or a list of them when several are right);
+/// - `relation = [A, B]`: how events A and B of the run are related (→, ←, ∥);
+/// - `concurrent-with = E`, `before = E` or `after = E`: which events of the run (up to the
+///   step's cursor) are concurrent with E, happen before E, or happen after E.
+///
+/// Events are named as [`super::question::find_event`] reads them; answers about the run
+/// are computed from it, never written by the author.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct QuestionFile {
+    /// The question (markdown).
+    pub ask: String,
+    #[serde(default)]
+    pub options: Vec<String>,
+    #[serde(default)]
+    pub answer: Option<Names>,
+    #[serde(default)]
+    pub relation: Option<Vec<String>>,
+    #[serde(default)]
+    pub concurrent_with: Option<String>,
+    #[serde(default)]
+    pub before: Option<String>,
+    #[serde(default)]
+    pub after: Option<String>,
+    /// Shown after answering (markdown).
+    #[serde(default)]
+    pub explain: Option<String>,
+}
+
+impl QuestionFile {
+    /// The question the app receives. Errors: no kind or several, a relation that is not
+    /// two events, an answer that is not among the options.
+    pub fn resolve(&self) -> Result<Question, String> {
+        let mut kinds = Vec::new();
+        if !self.options.is_empty() || self.answer.is_some() {
+            let answers = self
+                .answer
+                .as_ref()
+                .ok_or("a question with options needs an answer (one option, or a list)")?
+                .to_vec();
+            let mut ix = Vec::new();
+            for a in &answers {
+                ix.push(self.options.iter().position(|o| o == a).ok_or_else(|| {
+                    format!(
+                        "the answer \"{a}\" is not one of the options ({})",
+                        self.options.join(" | ")
+                    )
+                })?);
+            }
+            kinds.push(QuestionKind::Choice {
+                options: self.options.clone(),
+                answers: ix,
+            });
+        }
+        if let Some(r) = &self.relation {
+            let [a, b] = r.as_slice() else {
+                return Err(format!(
+                    "relation names two events, e.g. relation = [\"send m1\", \"C writes x\"]; this one names {}",
+                    r.len()
+                ));
+            };
+            kinds.push(QuestionKind::Relation {
+                a: a.clone(),
+                b: b.clone(),
+            });
+        }
+        for (set, e) in [
+            (EventSet::ConcurrentWith, &self.concurrent_with),
+            (EventSet::Before, &self.before),
+            (EventSet::After, &self.after),
+        ] {
+            if let Some(e) = e {
+                kinds.push(QuestionKind::Events {
+                    set,
+                    event: e.clone(),
+                });
+            }
+        }
+        if kinds.len() != 1 {
+            return Err(format!(
+                "a question has exactly one of: options and answer, relation, concurrent-with, before, after ({} given)",
+                kinds.len()
+            ));
+        }
+        let kind = kinds.pop().expect("one kind");
+        let q = Question {
+            html: markdown_to_safe_html(&self.ask),
+            kind,
+            explain: self.explain.as_deref().map(markdown_to_safe_html),
+        };
+        if matches!(q.kind, QuestionKind::Choice { .. }) {
+            q.pose(None)?;
+        }
+        Ok(q)
+    }
 }
 
 /// An intervention in a lesson file, with nodes by name.
@@ -485,6 +588,22 @@ fn step_line(text: &str, n: usize) -> usize {
     0
 }
 
+/// The line of step `n`'s `key = …` or `[step.key]` (the step's line when not found).
+fn step_key_line(text: &str, n: usize, key: &str) -> usize {
+    let start = step_line(text, n);
+    text.lines()
+        .enumerate()
+        .skip(start)
+        .take_while(|(_, l)| !l.trim_start().starts_with("[[step]]"))
+        .find(|(_, l)| {
+            let l = l.trim_start();
+            l.starts_with(&format!("[step.{key}]"))
+                || l.strip_prefix(key)
+                    .is_some_and(|r| r.trim_start().starts_with('='))
+        })
+        .map_or(start, |(i, _)| i + 1)
+}
+
 fn scenario_line(text: &str) -> usize {
     text.lines()
         .position(|l| l.trim_start().starts_with("[scenario]"))
@@ -548,6 +667,17 @@ impl Lesson {
             step.until
                 .cursor(&engine)
                 .map_err(|m| at(line, format!("step {} (\"{}\"): {m}", i + 1, step.title)))?;
+            if let Some(q) = &step.question {
+                let cursor = step.until.cursor(&engine).unwrap_or(None);
+                q.resolve()
+                    .and_then(|q| q.pose(Some((&Diagram::build(&engine), cursor))))
+                    .map_err(|m| {
+                        at(
+                            step_key_line(text, i, "question"),
+                            format!("step {} question: {m}", i + 1),
+                        )
+                    })?;
+            }
             if let Some(z) = step.zoom {
                 if !(1.0..=16.0).contains(&z) {
                     return Err(at(
@@ -831,6 +961,17 @@ impl Lesson {
                     ))
                 }
             }
+            if let Some(q) = &step.question {
+                let qline = step_key_line(text, i, "question");
+                let fail_q = |m: String| LessonError {
+                    line: qline,
+                    message: format!("step {} (\"{}\") question: {m}", i + 1, step.title),
+                };
+                let q = q.resolve().map_err(fail_q)?;
+                if !matches!(q.kind, QuestionKind::Choice { .. }) {
+                    return Err(fail_q("isolation lessons ask multiple-choice questions (options and answer); relation, concurrent-with, before and after are about the events of an engine run".into()));
+                }
+            }
             if let Some(c) = &step.challenge {
                 if c.goal != Goal::NoAnomaly || c.client.is_some() {
                     return Err(fail(format!(
@@ -964,6 +1105,7 @@ impl Lesson {
                     run,
                     until: s.until.clone(),
                     challenge: s.challenge.clone(),
+                    question: s.question.as_ref().map(QuestionFile::resolve).transpose()?,
                     zoom: s.zoom,
                 })
             })

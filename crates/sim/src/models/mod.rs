@@ -40,8 +40,15 @@ pub trait EngineModel {
     }
     /// Sets node `node`'s physical clock (skew in ms, drift in ppm) in the scenario.
     /// Errors when the node has no clock parameter (see [`EngineModel::clock`]).
-    fn set_clock(_s: &mut Self::Scenario, node: NodeId, _clock: PhysicalClock) -> Result<(), String> {
-        Err(format!("node {node} has no clock parameter in {} scenarios", Self::NAME))
+    fn set_clock(
+        _s: &mut Self::Scenario,
+        node: NodeId,
+        _clock: PhysicalClock,
+    ) -> Result<(), String> {
+        Err(format!(
+            "node {node} has no clock parameter in {} scenarios",
+            Self::NAME
+        ))
     }
 }
 
