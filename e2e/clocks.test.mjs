@@ -24,7 +24,7 @@ test('logical clocks: the home page lists the lesson; the clock table follows th
   await page.waitForURL(/\/lesson\/logical-clocks\?step=1$/);
   await page.getByRole('heading', { name: 'Three machines, three clocks' }).waitFor();
   await page.goto(env.base + '/lesson/logical-clocks?step=5');
-  await page.getByRole('heading', { name: 'Vector clocks' }).waitFor();
+  await page.getByRole('heading', { name: 'Vector clocks', exact: true }).waitFor();
   const row = (name) => page.locator('.clock-table tbody tr', { has: page.getByRole('rowheader', { name, exact: true }) });
   // At the end of the run: C received m2 ([1, 2, 2]) and then sent m3 ([1, 2, 3]).
   await row('C').getByText('[1, 2, 3]').waitFor();
@@ -69,6 +69,35 @@ test('logical clocks: questions are answered, then the run\'s answer is revealed
   await box.getByRole('button', { name: 'Check answer' }).click();
   await box.getByText('✓ Right.').waitFor();
   assert.match(await box.locator('.why').textContent(), /incomparable/);
+  assert.deepEqual(page.errors(), []);
+});
+
+test('logical clocks: Lamport timestamps beside vector clocks, with a counter-example marked', async () => {
+  const page = await newPage(env.browser, { width: 1280, height: 720 });
+  await page.goto(env.base + '/lesson/logical-clocks?step=4');
+  const panel = page.locator('section.lamport-vs-vector');
+  // Up to 80 ms: six events, 15 pairs, 7 of them concurrent.
+  await panel.getByText('6 events, 15 pairs.').waitFor();
+  assert.match(await panel.textContent(), /happens-before orders 8 of them\. The other 7 pairs are concurrent/);
+  const example = panel.getByTestId('lamport-counterexample');
+  assert.match(await example.textContent(), /“C: C writes x” has L = 1 and “B: send m2” L = 3/);
+  assert.equal(await page.locator('g.event.lamport-only').count(), 0);
+  await panel.getByRole('button', { name: 'Mark it on the diagram' }).click();
+  const marked = page.locator('g.event.lamport-only');
+  await marked.nth(1).waitFor();
+  assert.deepEqual((await marked.evaluateAll((els) => els.map((e) => e.dataset.node))).sort(), ['B', 'C']);
+  // Another counter-example replaces it, on the diagram too.
+  const before = await example.textContent();
+  await panel.getByRole('button', { name: /Another one/ }).click();
+  assert.notEqual(await example.textContent(), before);
+  assert.equal(await marked.count(), 2);
+  // The table lists the events in Lamport order, marking where that order is arbitrary.
+  await panel.getByText('The events in Lamport order').click();
+  const rows = panel.locator('tbody tr');
+  assert.equal(await rows.count(), 6);
+  assert.match(await rows.nth(0).textContent(), /\(1, A\).*A: send m1/);
+  assert.equal(await panel.locator('tbody tr.arbitrary').count(), 3);
+  await shot(page, 'clocks-lesson-lamport-vs-vector');
   assert.deepEqual(page.errors(), []);
 });
 
@@ -139,6 +168,9 @@ test('a ShiViz log: pasted, counted and drawn; a bad one names its line and keep
   await b.nth(0).click({ modifiers: ['Shift'] });
   const relation = page.locator('.relation');
   assert.equal(await relation.getAttribute('data-relation'), 'concurrent');
+  // An imported log has no time unit: events are named without milliseconds.
+  assert.match(await page.locator('.causal-selected').textContent(), /e = “a sends hello” · Lamport/);
+  assert.doesNotMatch(await page.locator('.causal-panel, .causal-selected, .relation').allTextContents().then((t) => t.join(' ')), / ms\b/);
   await page.keyboard.press('Escape');
   assert.equal(await a.first().getAttribute('data-causal'), null);
   // Break the second event's clock: the error names line 4; the text is still there.

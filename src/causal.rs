@@ -147,10 +147,15 @@ pub fn vector_text(v: &VectorClock) -> String {
     s
 }
 
-/// How an event is named in explanations: its mark's label and time.
+/// How an event is named in explanations: its mark's label, and its time when the
+/// diagram's times are simulated milliseconds (not for an imported log).
 pub fn event_name(d: &Diagram, c: &Causality, e: usize) -> String {
     let m = &d.marks[c.events[e].mark];
-    format!("“{}” ({} ms)", m.label, m.time)
+    if d.timed {
+        format!("“{}” ({} ms)", m.label, m.time)
+    } else {
+        format!("“{}”", m.label)
+    }
 }
 
 fn node_name(d: &Diagram, n: usize) -> String {

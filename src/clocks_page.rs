@@ -114,6 +114,7 @@ pub fn ClocksImport() -> impl IntoView {
                 arrows: Vec::new(),
                 down: Vec::new(),
                 end_time: 0,
+                timed: false,
             })
         })
     });

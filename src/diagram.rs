@@ -425,11 +425,13 @@ pub fn SpaceTime(data: DiagramView) -> impl IntoView {
                         (g.x(at as f64), yr)
                     };
                     let mut details = vec![("message".to_string(), format!("#{} {} → {}", a.id, name(a.from), name(a.to)))];
-                    details.push(("sent".into(), format!("{} ms", a.sent_at)));
-                    match &a.outcome {
-                        Outcome::Delivered { at, .. } => details.push(("delivered".into(), format!("{at} ms ({} ms later)", at - a.sent_at))),
-                        Outcome::Dropped { at, reason, .. } => details.push(("dropped".into(), format!("{at} ms: {}", reason.describe()))),
-                        Outcome::InFlight => {}
+                    if d.timed {
+                        details.push(("sent".into(), format!("{} ms", a.sent_at)));
+                        match &a.outcome {
+                            Outcome::Delivered { at, .. } => details.push(("delivered".into(), format!("{at} ms ({} ms later)", at - a.sent_at))),
+                            Outcome::Dropped { at, reason, .. } => details.push(("dropped".into(), format!("{at} ms: {}", reason.describe()))),
+                            Outcome::InFlight => {}
+                        }
                     }
                     details.extend(a.details.iter().cloned());
                     let title = a.label.clone();
@@ -823,7 +825,11 @@ pub fn SpaceTime(data: DiagramView) -> impl IntoView {
                 k.checked_sub(1).map_or(0, |k| d.marks[k].time)
             })
         });
-        format!("Space-time diagram: {n} lifelines, time runs left to right; {m} messages in the run; now at {t} ms")
+        if v.diagram.with(|d| d.timed) {
+            format!("Space-time diagram: {n} lifelines, time runs left to right; {m} messages in the run; now at {t} ms")
+        } else {
+            format!("Space-time diagram of an imported log: {n} lifelines, events left to right in Lamport order; {m} messages")
+        }
     };
     let digest = move || v.digest.map(|d| d.get());
 
@@ -844,7 +850,7 @@ pub fn SpaceTime(data: DiagramView) -> impl IntoView {
                         <For each=move || in_flight.get() key=|id| *id children=flying />
                     </g>
                     <line class="now" x1=now_x x2=now_x y1=TOP - 4.0 y2=height />
-                    <text class="now-label" x=move || now_x() + 4.0 y=TOP + 2.0>{move || format!("{:.0} ms", v.display_time.get())}</text>
+                    <text class="now-label" x=move || now_x() + 4.0 y=TOP + 2.0>{move || v.diagram.with(|d| d.timed).then(|| format!("{:.0} ms", v.display_time.get()))}</text>
                 </svg>
                 {move || tip.get().map(|t| {
                     let left = (t.x + 14.0).min(geo.get_untracked().width - 260.0).max(0.0);
@@ -910,6 +916,14 @@ fn CausalPanel(
             .into_any();
         };
         let (la, va) = clocks_of(a.mark).unwrap_or_default();
+        let timed = diagram.with(|d| d.timed);
+        let at = move |t: Time| {
+            if timed {
+                format!(" ({t} ms)")
+            } else {
+                String::new()
+            }
+        };
         match compared.get() {
             None => {
                 let (past, future, concurrent) = overlay.with(|o| {
@@ -918,7 +932,7 @@ fn CausalPanel(
                 });
                 view! {
                     <p class="causal-selected">
-                        <strong class="ev">"e"</strong>{format!(" = “{}” ({} ms) · Lamport {la} · vector {va}", a.label, a.time)}
+                        <strong class="ev">"e"</strong>{format!(" = “{}”{} · Lamport {la} · vector {va}", a.label, at(a.time))}
                     </p>
                     <p>{format!("{past} event(s) happen before it (its causal past), {future} after it (its causal future); {concurrent} are concurrent with it. Shift+click another event, or turn on Compare, to see how two events are related.")}</p>
                 }
@@ -937,8 +951,8 @@ fn CausalPanel(
                 };
                 view! {
                     <p class="causal-selected">
-                        <strong class="ev">"e"</strong>{format!(" = “{}” ({} ms) · Lamport {la} · vector {va}", a.label, a.time)}<br />
-                        <strong class="ev">"f"</strong>{format!(" = “{}” ({} ms) · Lamport {lb} · vector {vb}", b.label, b.time)}
+                        <strong class="ev">"e"</strong>{format!(" = “{}”{} · Lamport {la} · vector {va}", a.label, at(a.time))}<br />
+                        <strong class="ev">"f"</strong>{format!(" = “{}”{} · Lamport {lb} · vector {vb}", b.label, at(b.time))}
                     </p>
                     <p class="relation" data-relation=kind><strong class="relation-symbol">{symbol}</strong>" "{text}</p>
                 }

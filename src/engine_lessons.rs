@@ -171,6 +171,155 @@ fn lab_column<M: EngineModel + 'static>(
     }
 }
 
+/// Lamport timestamps beside vector clocks, up to the cursor: the events in Lamport order
+/// with their vector clocks and whether each follows the previous causally or only by the
+/// counter; how many pairs each orders; and the counter-examples to "L(a) < L(b) implies
+/// a → b", one at a time, optionally marked on the diagram.
+struct LamportVsVector {
+    view: AnyView,
+    highlights: Signal<Vec<Highlight>>,
+}
+
+fn lamport_vs_vector(lab: Lab<Clocks>) -> LamportVsVector {
+    let marked = RwSignal::new(false);
+    let which = RwSignal::new(0usize);
+    // The causality of the run and the events up to the cursor.
+    let state = Memo::new(move |_| {
+        let upto = lab.panel_step.get();
+        lab.diagram.with(|d| {
+            let c = Causality::of_diagram(d);
+            let within: Vec<usize> = (0..c.len())
+                .filter(|&e| upto.is_some_and(|u| d.marks[c.events[e].mark].step <= u))
+                .collect();
+            let pairs = c.lamport_only_pairs(&within);
+            (c, within, pairs)
+        })
+    });
+    let label = move |c: &Causality, e: usize| {
+        lab.diagram
+            .with_untracked(|d| d.marks[c.events[e].mark].label.clone())
+    };
+    let stamp = move |c: &Causality, e: usize| {
+        let l = c.lamport[e];
+        let node = lab.diagram.with_untracked(|d| {
+            d.nodes
+                .get(l.node)
+                .map_or(String::new(), |n| n.name.clone())
+        });
+        format!("({}, {node})", l.counter)
+    };
+    let current = move || {
+        state.with(|(_, _, pairs)| (!pairs.is_empty()).then(|| pairs[which.get() % pairs.len()]))
+    };
+    let highlights = Signal::derive(move || {
+        if !marked.get() {
+            return Vec::new();
+        }
+        let Some((a, b)) = current() else {
+            return Vec::new();
+        };
+        state.with(|(c, _, _)| {
+            let step = |e: usize| lab.diagram.with(|d| d.marks[c.events[e].mark].step);
+            let why = format!(
+                "L = {} < {}, yet the events are concurrent: vector clocks {} and {} are incomparable.",
+                c.lamport[a].counter, c.lamport[b].counter, c.vector[a], c.vector[b]
+            );
+            vec![
+                Highlight {
+                    step: step(a),
+                    class: "lamport-only",
+                    text: format!("L={}", c.lamport[a].counter),
+                    why: Some(why.clone()),
+                },
+                Highlight {
+                    step: step(b),
+                    class: "lamport-only",
+                    text: format!("L={} ∥", c.lamport[b].counter),
+                    why: Some(why),
+                },
+            ]
+        })
+    });
+    let rows = move || {
+        state.with(|(c, within, _)| {
+            let order = c.lamport_order(within);
+            order
+                .iter()
+                .enumerate()
+                .map(|(k, &e)| {
+                    let rel = match k.checked_sub(1).map(|p| c.happens_before(order[p], e)) {
+                        None => ("", ""),
+                        Some(true) => ("→", "causal: the previous event happens before this one"),
+                        Some(false) => ("∥", "arbitrary: concurrent with the previous event; only the counter (or the node tie-break) puts it after"),
+                    };
+                    view! {
+                        <tr class:arbitrary=rel.0 == "∥">
+                            <td class="mono">{stamp(c, e)}</td>
+                            <td>{label(c, e)}</td>
+                            <td class="mono">{c.vector[e].to_string()}</td>
+                            <td class="rel" title=rel.1 aria-label=rel.1>{rel.0}</td>
+                        </tr>
+                    }
+                })
+                .collect_view()
+        })
+    };
+    let summary = move || {
+        state.with(|(c, within, _)| {
+            let n = within.len();
+            let all = n * n.saturating_sub(1) / 2;
+            let concurrent = within
+                .iter()
+                .enumerate()
+                .map(|(i, &a)| within[i + 1..].iter().filter(|&&b| c.relation(a, b) == distlab_sim::causality::Relation::Concurrent).count())
+                .sum::<usize>();
+            format!(
+                "{n} events, {all} pairs. Lamport timestamps put all {all} pairs in an order; happens-before orders {} of them. The other {concurrent} pairs are concurrent: vector clocks say so, Lamport timestamps cannot.",
+                all - concurrent
+            )
+        })
+    };
+    let example = move || {
+        let Some((a, b)) = current() else {
+            return view! { <p class="meta">"No counter-example up to here: every pair with different counters is causally ordered."</p> }.into_any();
+        };
+        let total = state.with(|(_, _, p)| p.len());
+        state.with(|(c, _, _)| {
+            let text = format!(
+                "“{}” has L = {} and “{}” L = {}, so L(a) < L(b) — yet they are concurrent: their vector clocks {} and {} are incomparable.",
+                label(c, a), c.lamport[a].counter, label(c, b), c.lamport[b].counter, c.vector[a], c.vector[b]
+            );
+            view! {
+                <p data-testid="lamport-counterexample"><strong>"Counter-example: "</strong>{text}</p>
+                <div class="row-buttons">
+                    <button aria-pressed=move || marked.get().to_string() on:click=move |_| marked.update(|m| *m = !*m)>"Mark it on the diagram"</button>
+                    {(total > 1).then(|| view! {
+                        <button on:click=move |_| which.update(|w| *w += 1)>{format!("Another one ({total} in all)")}</button>
+                    })}
+                </div>
+            }
+            .into_any()
+        })
+    };
+    let view = view! {
+        <section class="panel lamport-vs-vector" aria-labelledby="lvv-h">
+            <h3 id="lvv-h">"Lamport timestamps vs. vector clocks"</h3>
+            <p>{summary}</p>
+            {example}
+            <details>
+                <summary>"The events in Lamport order"</summary>
+                <table class="clock-table">
+                    <thead><tr><th>"Lamport (counter, node)"</th><th>"Event"</th><th>"Vector clock"</th><th>"After the previous"</th></tr></thead>
+                    <tbody>{rows}</tbody>
+                </table>
+                <p class="hint">"→: the previous event happens before this one. ∥: the two are concurrent, and only Lamport's counter (or the node tie-break) orders them."</p>
+            </details>
+        </section>
+    }
+    .into_any();
+    LamportVsVector { view, highlights }
+}
+
 /// `model = "clocks"`: nodes with their physical, Lamport and vector clocks.
 #[component]
 pub fn ClocksLesson(lesson: ResolvedLesson) -> impl IntoView {
@@ -188,6 +337,7 @@ pub fn ClocksLesson(lesson: ResolvedLesson) -> impl IntoView {
     let experimenting = Signal::derive(move || {
         step_run.with(|r| r.as_ref().is_some_and(|(s, iv)| lab.differs_from(s, iv)))
     });
+    let compare = lamport_vs_vector(lab);
     let nodes = move || {
         let step = lab.panel_step.get();
         let (infos, views) = lab.engine.with(|e| (e.nodes().to_vec(), e.views_at(step)));
@@ -216,13 +366,14 @@ pub fn ClocksLesson(lesson: ResolvedLesson) -> impl IntoView {
             </table>
             <p class="hint">"Turn on the clocks under the diagram, click an event to see its causal past and future, Shift-click another to compare them."</p>
         </section>
+        {compare.view}
         <ClockControls lab=lab />
     }
     .into_any();
     view! {
         <div class="lesson-layout">
             <Narration nav=nav challenge=|| () posed=posed />
-            {lab_column(lab, Signal::stored(Vec::new()), experimenting, reload, panels)}
+            {lab_column(lab, compare.highlights, experimenting, reload, panels)}
         </div>
     }
     .into_any()

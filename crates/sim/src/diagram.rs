@@ -95,6 +95,9 @@ pub struct Diagram {
     pub down: Vec<Down>,
     /// Time of the last event, simulated ms.
     pub end_time: Time,
+    /// Whether mark times are simulated milliseconds (a run of the engine). False for an
+    /// imported log, whose "times" only order events (Lamport counters) and carry no unit.
+    pub timed: bool,
 }
 
 impl Diagram {
@@ -294,6 +297,7 @@ impl Diagram {
             arrows,
             down,
             end_time,
+            timed: true,
         }
     }
 }

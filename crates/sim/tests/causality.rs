@@ -135,6 +135,27 @@ proptest! {
             .filter(|&(a, b)| !reach[a][b] && !reach[b][a])
             .count();
         prop_assert_eq!(c.concurrent_pairs(), pairs);
+        // Lamport's counter-examples are exactly the concurrent pairs with different
+        // counters, each reported once, the smaller counter first.
+        let all: Vec<usize> = (0..c.len()).collect();
+        let found = c.lamport_only_pairs(&all);
+        let expected = (0..c.len())
+            .flat_map(|a| (0..c.len()).map(move |b| (a, b)))
+            .filter(|&(a, b)| !reach[a][b] && !reach[b][a] && c.lamport[a].counter < c.lamport[b].counter)
+            .count();
+        prop_assert_eq!(found.len(), expected);
+        for w in found.windows(2) {
+            let gap = |(a, b): (usize, usize)| c.lamport[b].counter - c.lamport[a].counter;
+            prop_assert!(gap(w[0]) >= gap(w[1]), "widest gap first");
+        }
+        for &(a, b) in &found {
+            prop_assert!(c.lamport[a].counter < c.lamport[b].counter && !reach[a][b] && !reach[b][a]);
+        }
+        let order = c.lamport_order(&all);
+        for w in order.windows(2) {
+            prop_assert!(c.lamport[w[0]] < c.lamport[w[1]]);
+            prop_assert!(!reach[w[1]][w[0]], "Lamport order is a linear extension");
+        }
     }
 }
 

@@ -335,6 +335,35 @@ impl Causality {
             .sum()
     }
 
+    /// The events of `within` in Lamport order: by `(counter, node)`, the total order that
+    /// Lamport timestamps give (Lamport 1978, §3).
+    pub fn lamport_order(&self, within: &[usize]) -> Vec<usize> {
+        let mut v = within.to_vec();
+        v.sort_by_key(|&e| self.lamport[e]);
+        v
+    }
+
+    /// Counter-examples to "L(a) < L(b) implies a → b": pairs `(a, b)` of events in
+    /// `within` whose Lamport counters satisfy `L(a) < L(b)` (strictly, without the
+    /// tie-break) although `a ∥ b`. Lamport 1978 proves only the converse (a → b ⇒
+    /// L(a) < L(b)). Sorted with the widest counter gap first, then in Lamport order.
+    pub fn lamport_only_pairs(&self, within: &[usize]) -> Vec<(usize, usize)> {
+        let order = self.lamport_order(within);
+        let mut pairs: Vec<(usize, usize)> = Vec::new();
+        for (i, &a) in order.iter().enumerate() {
+            for &b in &order[i + 1..] {
+                if self.lamport[a].counter < self.lamport[b].counter
+                    && self.relation(a, b) == Relation::Concurrent
+                {
+                    pairs.push((a, b));
+                }
+            }
+        }
+        let gap = |&(a, b): &(usize, usize)| self.lamport[b].counter - self.lamport[a].counter;
+        pairs.sort_by_key(|p| std::cmp::Reverse(gap(p)));
+        pairs
+    }
+
     /// A shortest happens-before chain from `a` to `b`: the events after `a` with the hop
     /// that reaches each, ending at `b`; `None` unless `a → b`.
     pub fn chain(&self, a: usize, b: usize) -> Option<Vec<(Hop, usize)>> {

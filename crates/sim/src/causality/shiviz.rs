@@ -320,6 +320,7 @@ impl Execution {
             arrows,
             down: Vec::new(),
             end_time: c.lamport.iter().map(|l| l.counter).max().unwrap_or(0),
+            timed: false,
         }
     }
 }
