@@ -9,6 +9,9 @@
 //! distlab bench [--events N]               engine throughput, step back, add intervention
 //! distlab clocks analyze FILE [--execution NAME] [--regex RE] [--pair A B]... [--json]
 //!                                          a ShiViz log: hosts, messages, concurrency
+//! distlab raft explore --seeds N [--from S] [--servers 3|5|7] [--broken RULE]... [--json]
+//!                                          random faults vs. Raft's safety properties
+//! distlab raft replay FILE [--json]        check a saved run again
 //! ```
 //!
 //! Exit codes: 0 success; 1 failure (an invalid lesson file); 2 bad usage or bad input
@@ -16,6 +19,7 @@
 //! All times printed are simulated milliseconds, except the benchmark's wall-clock ones.
 
 mod clocks;
+mod raft;
 mod show;
 mod sql;
 mod sql_diff;
@@ -57,6 +61,9 @@ enum Command {
     /// Analyze logs whose events carry vector clocks (ShiViz's format).
     #[command(subcommand)]
     Clocks(ClocksCommand),
+    /// Search Raft runs with random faults for safety violations; replay a saved run.
+    #[command(subcommand)]
+    Raft(RaftCommand),
     /// Benchmark the engine (build with --release for meaningful numbers).
     Bench {
         /// Minimum number of trace events in the workload.
@@ -134,6 +141,43 @@ enum SqlCommand {
         #[arg(long, default_value_t = 4)]
         workers: usize,
         /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum RaftCommand {
+    /// Run Raft with a random fault schedule per seed (crashes, often of the leader;
+    /// restarts; partitions; cut and slow links; message loss; client writes), checking the
+    /// five safety properties of the Raft paper's Figure 3 after every event. Prints how
+    /// many runs violated each property and, per property, the shortest failing schedule
+    /// found with a replayable run. Exits 0 when no run violated anything, 1 otherwise.
+    Explore {
+        /// Number of seeds (runs).
+        #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+        seeds: u64,
+        /// First seed.
+        #[arg(long, default_value_t = 0)]
+        from: u64,
+        /// Cluster size.
+        #[arg(long, default_value_t = 5, value_parser = clap::builder::TypedValueParser::map(
+            clap::builder::PossibleValuesParser::new(["3", "5", "7"]),
+            |s: String| s.parse::<usize>().unwrap_or(5)))]
+        servers: usize,
+        /// Leave out a rule of Raft: vote-up-to-date-check, current-term-commit or
+        /// persist-voted-for. Repeat for several.
+        #[arg(long, value_name = "RULE")]
+        broken: Vec<String>,
+        /// Print the report as JSON (runs, failing_runs, by_property, shortest with each
+        /// violation's scenario and interventions).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run a saved run again (the JSON line `explore` prints: scenario and interventions)
+    /// and check it. Exits 0 when nothing is violated, 1 when something is, 2 on a bad file.
+    Replay {
+        file: PathBuf,
         #[arg(long)]
         json: bool,
     },
@@ -316,6 +360,20 @@ fn main() -> ExitCode {
             pairs: &pair,
             json,
         }),
+        Command::Raft(RaftCommand::Explore {
+            seeds,
+            from,
+            servers,
+            broken,
+            json,
+        }) => raft::explore(&raft::ExploreOptions {
+            seeds,
+            from,
+            servers,
+            broken: &broken,
+            json,
+        }),
+        Command::Raft(RaftCommand::Replay { file, json }) => raft::replay(&file, json),
         Command::Bench { events } => {
             let config = bench::Config {
                 events: events as usize,

@@ -89,9 +89,30 @@ impl<P: Protocol> Ctx<P> {
     pub fn physical_clock_ms(&self) -> i64 {
         self.clock.read(self.now)
     }
+    /// A context not attached to any run, for driving one handler of a protocol directly
+    /// (unit tests of a protocol's rules, tools); inspect what it asked for with
+    /// [`Ctx::sent`]. Its physical clock is exact.
+    pub fn detached(me: NodeId, now: Time) -> Self {
+        Ctx::new(me, now, PhysicalClock::default())
+    }
+    /// The messages the handler sent so far, in order, with their destinations.
+    pub fn sent(&self) -> Vec<(NodeId, &P::Msg)> {
+        self.effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Send { to, msg } => Some((*to, msg)),
+                _ => None,
+            })
+            .collect()
+    }
     /// The id of the node being run.
     pub fn me(&self) -> NodeId {
         self.me
+    }
+    /// The current simulated time, ms. Protocols use it only for what they show (e.g. when
+    /// a timer was set); behaviour depends on timers, not on reading the time.
+    pub fn now(&self) -> Time {
+        self.now
     }
     /// Sends `msg` to `to`; the network decides when (and whether) it arrives.
     pub fn send(&mut self, to: NodeId, msg: P::Msg) {
@@ -752,6 +773,22 @@ impl<P: Protocol> Engine<P> {
     /// Simulates until the horizon (or [`MAX_EVENTS`]).
     pub fn run_to_end(&mut self) {
         while self.step() {}
+    }
+
+    /// Adds an intervention at or after the time of the last processed event, without
+    /// re-simulating: the run goes on with it queued, and the result is the same as a fresh
+    /// run with the whole list (it is ordered after every event at its time, and after the
+    /// interventions added before it). For building a schedule while a run goes (e.g. a
+    /// fault search that crashes whichever node leads). Errors: `iv.at` is in the past.
+    pub fn push_intervention(&mut self, iv: Intervention<P>) -> Result<(), String> {
+        if iv.at < self.world.now {
+            return Err(format!(
+                "an intervention at {} ms is in the past: the run is at {} ms",
+                iv.at, self.world.now
+            ));
+        }
+        self.queue_intervention(iv);
+        Ok(())
     }
 
     /// Adds an intervention and re-simulates from it: the trace up to and including every

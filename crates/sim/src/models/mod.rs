@@ -2,6 +2,7 @@
 
 pub mod clocks;
 pub mod leaderless;
+pub mod raft;
 pub mod replication;
 pub mod scenario;
 pub mod txn;

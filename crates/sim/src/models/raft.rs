@@ -1,0 +1,1214 @@
+//! Raft (Ongaro & Ousterhout, "In Search of an Understandable Consensus Algorithm",
+//! USENIX ATC 2014): leader election, log replication and commitment, as in the paper's
+//! Figure 2, with a key-value state machine and clients.
+//!
+//! - Servers are followers, candidates or leaders; time is divided into terms. A follower
+//!   that hears from no leader for a randomized election timeout (`[election_ms,
+//!   2·election_ms)`, §5.2) becomes a candidate: it increments its term, votes for itself
+//!   and asks the others for votes (RequestVote). A server grants one vote per term, and
+//!   only to a candidate whose log is at least as up-to-date as its own (§5.4.1: compare
+//!   last terms, then lengths). A majority makes the candidate leader.
+//! - The leader appends client commands to its log and replicates them with AppendEntries,
+//!   which carries the index and term of the entry before the new ones: a follower whose log
+//!   has no such entry refuses, and the leader retries one entry earlier (`nextIndex`
+//!   back-off, §5.3). Empty AppendEntries are heartbeats (every `heartbeat_ms`).
+//! - An entry is committed when the leader has it on a majority **and it is from the
+//!   leader's current term** (§5.4.2); earlier entries are committed with it. Committed
+//!   entries are applied, in order, to the state machine; the leader then answers the client.
+//! - Any message with a higher term makes the receiver adopt the term and become a follower.
+//! - Durable across a crash: `currentTerm`, `votedFor` and the log. Everything else —
+//!   role, commit index, the state machine (rebuilt by replaying the log), the leader's
+//!   `nextIndex` / `matchIndex` — is lost.
+//!
+//! Clients send each command to the server they believe leads; a server that does not lead
+//! answers with the leader it knows of (a redirect, §8), and a client that hears nothing
+//! retries elsewhere. Commands carry the client's operation id, so a retried command is
+//! applied once (§8, "linearizable semantics").
+//!
+//! "Broken Raft" switches ([`Broken`]) remove one rule each, so lessons and the randomized
+//! search can show the failure that rule prevents; [`monitor`] checks the paper's Figure 3
+//! properties after every event.
+
+pub mod explore;
+pub mod monitor;
+
+use super::scenario::{self, NamedLink};
+use crate::engine::{Ctx, NodeInfo, NodeRole, Protocol, Setup};
+use crate::{Describe, NodeId, OpId, Time};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// A server's role (Raft paper, Figure 4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    Follower,
+    Candidate,
+    Leader,
+}
+
+impl Role {
+    /// `"follower"`, `"candidate"` or `"leader"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Follower => "follower",
+            Role::Candidate => "candidate",
+            Role::Leader => "leader",
+        }
+    }
+}
+
+/// A state-machine command.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "kebab-case")]
+pub enum Command {
+    /// Set `key` to `value`.
+    Put { key: String, value: String },
+    /// Read `key` (through the log, so the read is linearizable).
+    Get { key: String },
+}
+
+impl Command {
+    /// `"put x=1"`, `"get x"`.
+    pub fn describe(&self) -> String {
+        match self {
+            Command::Put { key, value } => format!("put {key}={value}"),
+            Command::Get { key } => format!("get {key}"),
+        }
+    }
+}
+
+/// A log entry: the term in which a leader received it, the command, and which client
+/// operation it carries (for replies and for applying a retried command once).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    pub term: u64,
+    pub command: Command,
+    /// `(client node, operation)`.
+    pub client: Option<(NodeId, OpId)>,
+}
+
+/// A rule of Figure 2 that a "broken Raft" leaves out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Broken {
+    /// Grant votes without the up-to-date check on the candidate's log (§5.4.1). A leader
+    /// can then lack committed entries: leader completeness fails.
+    VoteUpToDateCheck,
+    /// Commit entries of earlier terms by counting replicas (§5.4.2 forbids it): the
+    /// paper's Figure 8, where such an entry is later overwritten.
+    CurrentTermCommit,
+    /// Keep `votedFor` in volatile memory: a server that crashes and restarts can vote twice
+    /// in one term, and a term can have two leaders (election safety fails).
+    PersistVotedFor,
+}
+
+impl Broken {
+    /// Every switch, in order.
+    pub const ALL: [Broken; 3] = [
+        Broken::VoteUpToDateCheck,
+        Broken::CurrentTermCommit,
+        Broken::PersistVotedFor,
+    ];
+    /// The name files and the command line use, e.g. `"vote-up-to-date-check"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Broken::VoteUpToDateCheck => "vote-up-to-date-check",
+            Broken::CurrentTermCommit => "current-term-commit",
+            Broken::PersistVotedFor => "persist-voted-for",
+        }
+    }
+    /// The switch named `name`, or an error listing the names.
+    pub fn parse(name: &str) -> Result<Broken, String> {
+        Broken::ALL
+            .into_iter()
+            .find(|b| b.name() == name)
+            .ok_or_else(|| {
+                format!(
+                    "unknown rule \"{name}\"; the rules that can be broken: {}",
+                    Broken::ALL.map(Broken::name).join(", ")
+                )
+            })
+    }
+}
+
+/// Timing and rules shared by every server of a run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Config {
+    /// Number of servers (ids `0..servers`).
+    pub servers: usize,
+    /// Election timeouts are drawn uniformly from `[election_ms, 2·election_ms)`.
+    pub election_ms: Time,
+    /// The leader sends AppendEntries (heartbeats if empty) this often.
+    pub heartbeat_ms: Time,
+    /// Rules left out (empty for correct Raft).
+    pub broken: BTreeSet<Broken>,
+}
+
+impl Config {
+    /// Votes or replicas that make a majority of the servers.
+    pub fn majority(&self) -> usize {
+        self.servers / 2 + 1
+    }
+}
+
+/// Messages: the two RPCs of Figure 2 and their replies, and the client protocol.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum Msg {
+    RequestVote {
+        term: u64,
+        last_log_index: usize,
+        last_log_term: u64,
+    },
+    RequestVoteReply {
+        term: u64,
+        granted: bool,
+    },
+    AppendEntries {
+        term: u64,
+        prev_log_index: usize,
+        prev_log_term: u64,
+        entries: Vec<Entry>,
+        leader_commit: usize,
+    },
+    AppendEntriesReply {
+        term: u64,
+        success: bool,
+        /// The request's `prev_log_index`, so the leader can match the reply to it.
+        prev_log_index: usize,
+        /// On success, the index of the last entry the follower now matches.
+        match_index: usize,
+    },
+    /// A client's command.
+    Request {
+        op: OpId,
+        command: Command,
+    },
+    /// The outcome: the value read (or `None`) once applied, or a redirect.
+    Reply {
+        op: OpId,
+        outcome: Outcome,
+    },
+}
+
+/// What a server answers a client.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Outcome {
+    /// Applied; for a get, the value read.
+    Done { value: Option<String>, index: usize },
+    /// Not the leader; `leader` is the one this server knows of, if any.
+    NotLeader { leader: Option<NodeId> },
+}
+
+impl Describe for Msg {
+    fn label(&self) -> String {
+        match self {
+            Msg::RequestVote { term, .. } => format!("RequestVote t{term}"),
+            Msg::RequestVoteReply { term, granted } => {
+                format!("vote {} t{term}", if *granted { "yes" } else { "no" })
+            }
+            Msg::AppendEntries { term, entries, .. } if entries.is_empty() => {
+                format!("heartbeat t{term}")
+            }
+            Msg::AppendEntries { term, entries, .. } => {
+                format!("AppendEntries t{term} ×{}", entries.len())
+            }
+            Msg::AppendEntriesReply { term, success, .. } => {
+                format!("append {} t{term}", if *success { "ok" } else { "refused" })
+            }
+            Msg::Request { command, .. } => command.describe(),
+            Msg::Reply { outcome, .. } => match outcome {
+                Outcome::Done { value: Some(v), .. } => format!("ok: {v}"),
+                Outcome::Done { value: None, .. } => "ok".into(),
+                Outcome::NotLeader { .. } => "not the leader".into(),
+            },
+        }
+    }
+    fn fields(&self) -> Vec<(String, String)> {
+        let s = |k: &str, v: String| (k.to_string(), v);
+        match self {
+            Msg::RequestVote {
+                term,
+                last_log_index,
+                last_log_term,
+            } => vec![
+                s("term", term.to_string()),
+                s("lastLogIndex", last_log_index.to_string()),
+                s("lastLogTerm", last_log_term.to_string()),
+            ],
+            Msg::RequestVoteReply { term, granted } => {
+                vec![
+                    s("term", term.to_string()),
+                    s("voteGranted", granted.to_string()),
+                ]
+            }
+            Msg::AppendEntries {
+                term,
+                prev_log_index,
+                prev_log_term,
+                entries,
+                leader_commit,
+            } => vec![
+                s("term", term.to_string()),
+                s("prevLogIndex", prev_log_index.to_string()),
+                s("prevLogTerm", prev_log_term.to_string()),
+                s(
+                    "entries",
+                    if entries.is_empty() {
+                        "none (heartbeat)".into()
+                    } else {
+                        entries
+                            .iter()
+                            .map(|e| format!("t{} {}", e.term, e.command.describe()))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    },
+                ),
+                s("leaderCommit", leader_commit.to_string()),
+            ],
+            Msg::AppendEntriesReply {
+                term,
+                success,
+                prev_log_index,
+                match_index,
+            } => vec![
+                s("term", term.to_string()),
+                s("success", success.to_string()),
+                s("for prevLogIndex", prev_log_index.to_string()),
+                s("matchIndex", match_index.to_string()),
+            ],
+            Msg::Request { op, command } => {
+                vec![
+                    s("operation", format!("#{op}")),
+                    s("command", command.describe()),
+                ]
+            }
+            Msg::Reply { op, outcome } => vec![
+                s("operation", format!("#{op}")),
+                s(
+                    "outcome",
+                    match outcome {
+                        Outcome::Done { value, index } => format!(
+                            "applied at index {index}{}",
+                            value
+                                .as_ref()
+                                .map_or(String::new(), |v| format!(", value {v}"))
+                        ),
+                        Outcome::NotLeader { leader: Some(l) } => format!("redirect to node {l}"),
+                        Outcome::NotLeader { leader: None } => "no leader known".into(),
+                    },
+                ),
+            ],
+        }
+    }
+    fn kind(&self) -> &'static str {
+        match self {
+            Msg::RequestVote { .. } => "request-vote",
+            Msg::RequestVoteReply { .. } => "vote",
+            Msg::AppendEntries { entries, .. } if entries.is_empty() => "heartbeat",
+            Msg::AppendEntries { .. } => "append",
+            Msg::AppendEntriesReply { .. } => "append-reply",
+            Msg::Request { .. } => "request",
+            Msg::Reply { .. } => "reply",
+        }
+    }
+}
+
+/// Timers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Timer {
+    /// Follower / candidate: no leader heard from; start an election.
+    Election,
+    /// Leader: send AppendEntries to everyone.
+    Heartbeat,
+    /// Client: no answer to operation `op` yet; try another server.
+    Retry(OpId),
+}
+
+/// A client operation.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "kebab-case")]
+pub enum Request {
+    Put { key: String, value: String },
+    Get { key: String },
+}
+
+impl Describe for Request {
+    fn label(&self) -> String {
+        self.command().describe()
+    }
+    fn kind(&self) -> &'static str {
+        match self {
+            Request::Put { .. } => "write",
+            Request::Get { .. } => "read",
+        }
+    }
+}
+
+impl Request {
+    fn command(&self) -> Command {
+        match self {
+            Request::Put { key, value } => Command::Put {
+                key: key.clone(),
+                value: value.clone(),
+            },
+            Request::Get { key } => Command::Get { key: key.clone() },
+        }
+    }
+}
+
+/// What completes a client operation: the value read (gets) and the log index at which the
+/// command was applied.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Response {
+    pub value: Option<String>,
+    pub index: usize,
+}
+
+impl Describe for Response {
+    fn label(&self) -> String {
+        match &self.value {
+            Some(v) => format!("{v} (index {})", self.index),
+            None => format!("ok (index {})", self.index),
+        }
+    }
+}
+
+/// Operator commands.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "kebab-case")]
+pub enum Operator {
+    /// Let this server's election timer fire now (start an election).
+    Timeout,
+}
+
+impl Describe for Operator {
+    fn label(&self) -> String {
+        "election timeout now".into()
+    }
+}
+
+/// A server's state. Durable: `current_term`, `voted_for`, `log`. The rest is volatile.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Server {
+    pub config: Config,
+    /// Latest term this server has seen (durable).
+    pub current_term: u64,
+    /// The candidate it voted for in `current_term` (durable unless
+    /// [`Broken::PersistVotedFor`]).
+    pub voted_for: Option<NodeId>,
+    /// The log; index 1 is `log[0]` (durable).
+    pub log: Vec<Entry>,
+    pub role: Role,
+    /// Highest log index known to be committed.
+    pub commit_index: usize,
+    /// Highest log index applied to the state machine.
+    pub last_applied: usize,
+    /// The key-value state machine.
+    pub kv: BTreeMap<String, String>,
+    /// Per client, the last operation applied and its result (applies a retry once).
+    pub sessions: BTreeMap<NodeId, (OpId, Option<String>)>,
+    /// The leader of `current_term`, if known.
+    pub leader: Option<NodeId>,
+    /// Candidate: who voted for it in this term.
+    pub votes: BTreeSet<NodeId>,
+    /// Leader: per server, the next log index to send.
+    pub next_index: Vec<usize>,
+    /// Leader: per server, the highest index known replicated there.
+    pub match_index: Vec<usize>,
+    /// When the election timer was last reset and how long it runs (simulated ms), for the
+    /// page's timer progress.
+    pub election_deadline: Option<(Time, Time)>,
+    rng: ChaCha8Rng,
+}
+
+/// A client: sends each operation to the server it believes leads, follows redirects,
+/// retries elsewhere when nothing comes back.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Client {
+    pub servers: usize,
+    /// The server believed to lead (the first one asked).
+    pub leader_hint: NodeId,
+    /// Operations in progress and how many times each was sent.
+    pub waiting: BTreeMap<OpId, (Command, u32)>,
+    pub retry_ms: Time,
+}
+
+/// A node of a Raft run.
+// Most nodes of a run are servers; boxing them would only add an indirection.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Debug, PartialEq)]
+pub enum Node {
+    Server(Server),
+    Client(Client),
+}
+
+/// What the page shows of a node.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum View {
+    Server {
+        role: Role,
+        term: u64,
+        voted_for: Option<NodeId>,
+        log: Vec<Entry>,
+        commit_index: usize,
+        kv: BTreeMap<String, String>,
+        leader: Option<NodeId>,
+        /// `(reset at, runs for)`, simulated ms.
+        election_deadline: Option<(Time, Time)>,
+    },
+    Client {
+        waiting: usize,
+        leader_hint: NodeId,
+    },
+}
+
+impl Describe for View {
+    fn label(&self) -> String {
+        match self {
+            View::Server {
+                role,
+                term,
+                log,
+                commit_index,
+                ..
+            } => format!(
+                "{} t{term}, log {} (committed {commit_index})",
+                role.name(),
+                log.len()
+            ),
+            View::Client { waiting, .. } => format!("client, {waiting} waiting"),
+        }
+    }
+    fn fields(&self) -> Vec<(String, String)> {
+        match self {
+            View::Server {
+                role,
+                term,
+                voted_for,
+                log,
+                commit_index,
+                kv,
+                ..
+            } => vec![
+                ("role".into(), role.name().into()),
+                ("currentTerm".into(), term.to_string()),
+                (
+                    "votedFor".into(),
+                    voted_for.map_or("none".into(), |v| format!("node {v}")),
+                ),
+                (
+                    "log".into(),
+                    log.iter()
+                        .enumerate()
+                        .map(|(i, e)| format!("{}:t{} {}", i + 1, e.term, e.command.describe()))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                ),
+                ("commitIndex".into(), commit_index.to_string()),
+                (
+                    "state".into(),
+                    kv.iter()
+                        .map(|(k, v)| format!("{k}={v}"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                ),
+            ],
+            View::Client {
+                waiting,
+                leader_hint,
+            } => vec![
+                ("waiting".into(), waiting.to_string()),
+                ("asks".into(), format!("node {leader_hint}")),
+            ],
+        }
+    }
+}
+
+impl Server {
+    /// A server of `config` whose election timeouts come from `seed`.
+    pub fn new(config: Config, seed: u64, me: NodeId) -> Server {
+        let n = config.servers;
+        Server {
+            config,
+            current_term: 0,
+            voted_for: None,
+            log: Vec::new(),
+            role: Role::Follower,
+            commit_index: 0,
+            last_applied: 0,
+            kv: BTreeMap::new(),
+            sessions: BTreeMap::new(),
+            leader: None,
+            votes: BTreeSet::new(),
+            next_index: vec![1; n],
+            match_index: vec![0; n],
+            election_deadline: None,
+            rng: ChaCha8Rng::seed_from_u64(
+                seed.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+                    .wrapping_add(me as u64 + 1),
+            ),
+        }
+    }
+
+    /// The other servers' ids.
+    fn others(&self, me: NodeId) -> Vec<NodeId> {
+        (0..self.config.servers).filter(|&s| s != me).collect()
+    }
+
+    /// Index of the last log entry (0 when empty).
+    pub fn last_log_index(&self) -> usize {
+        self.log.len()
+    }
+    /// Term of the last log entry (0 when empty).
+    pub fn last_log_term(&self) -> u64 {
+        self.log.last().map_or(0, |e| e.term)
+    }
+    /// Term of the entry at `index` (0 for index 0 or past the end).
+    pub fn term_at(&self, index: usize) -> u64 {
+        index
+            .checked_sub(1)
+            .and_then(|i| self.log.get(i))
+            .map_or(0, |e| e.term)
+    }
+
+    /// §5.4.1: a candidate's log is at least as up-to-date as ours when its last term is
+    /// greater, or equal with an index at least ours.
+    pub fn log_ok(&self, last_log_index: usize, last_log_term: u64) -> bool {
+        last_log_term > self.last_log_term()
+            || (last_log_term == self.last_log_term() && last_log_index >= self.last_log_index())
+    }
+
+    fn reset_election_timer(&mut self, ctx: &mut Ctx<Node>) {
+        let e = self.config.election_ms.max(1);
+        let after = self.rng.random_range(e..2 * e);
+        self.election_deadline = Some((ctx.now(), after));
+        ctx.set_timer(Timer::Election, after);
+    }
+
+    /// Any RPC with a higher term: adopt it and become a follower (Figure 2, "All Servers").
+    fn observe_term(&mut self, term: u64, ctx: &mut Ctx<Node>) {
+        if term > self.current_term {
+            let was = self.role;
+            self.current_term = term;
+            self.voted_for = None;
+            self.leader = None;
+            if was != Role::Follower {
+                ctx.note(format!("term {term} seen: {} steps down", was.name()));
+                self.become_follower(ctx);
+            }
+        }
+    }
+
+    fn become_follower(&mut self, ctx: &mut Ctx<Node>) {
+        self.role = Role::Follower;
+        self.votes.clear();
+        ctx.cancel_timer(Timer::Heartbeat);
+        self.reset_election_timer(ctx);
+    }
+
+    fn start_election(&mut self, ctx: &mut Ctx<Node>) {
+        self.current_term += 1;
+        self.role = Role::Candidate;
+        self.voted_for = Some(ctx.me());
+        self.leader = None;
+        self.votes = BTreeSet::from([ctx.me()]);
+        ctx.note(format!("candidate for term {}", self.current_term));
+        self.reset_election_timer(ctx);
+        if self.votes.len() >= self.config.majority() {
+            self.become_leader(ctx);
+            return;
+        }
+        for s in self.others(ctx.me()) {
+            ctx.send(
+                s,
+                Msg::RequestVote {
+                    term: self.current_term,
+                    last_log_index: self.last_log_index(),
+                    last_log_term: self.last_log_term(),
+                },
+            );
+        }
+    }
+
+    fn become_leader(&mut self, ctx: &mut Ctx<Node>) {
+        self.role = Role::Leader;
+        self.leader = Some(ctx.me());
+        self.election_deadline = None;
+        ctx.cancel_timer(Timer::Election);
+        let n = self.config.servers;
+        self.next_index = vec![self.last_log_index() + 1; n];
+        self.match_index = vec![0; n];
+        self.match_index[ctx.me()] = self.last_log_index();
+        ctx.note(format!("leader of term {}", self.current_term));
+        self.broadcast(ctx);
+    }
+
+    /// AppendEntries to every other server from its `nextIndex`, and the next heartbeat.
+    fn broadcast(&mut self, ctx: &mut Ctx<Node>) {
+        for s in self.others(ctx.me()) {
+            self.send_append(s, ctx);
+        }
+        ctx.set_timer(Timer::Heartbeat, self.config.heartbeat_ms.max(1));
+    }
+
+    fn send_append(&self, to: NodeId, ctx: &mut Ctx<Node>) {
+        let next = self.next_index[to].clamp(1, self.last_log_index() + 1);
+        let prev = next - 1;
+        ctx.send(
+            to,
+            Msg::AppendEntries {
+                term: self.current_term,
+                prev_log_index: prev,
+                prev_log_term: self.term_at(prev),
+                entries: self.log[prev..].to_vec(),
+                leader_commit: self.commit_index,
+            },
+        );
+    }
+
+    /// Leader: the highest index replicated on a majority; committed if its entry is from
+    /// the current term (§5.4.2; unless [`Broken::CurrentTermCommit`]).
+    fn advance_commit(&mut self, ctx: &mut Ctx<Node>) {
+        let mut matched = self.match_index.clone();
+        matched[ctx.me()] = self.last_log_index();
+        matched.sort_unstable_by(|a, b| b.cmp(a));
+        let n = matched[self.config.majority() - 1];
+        let current_term_only = !self.config.broken.contains(&Broken::CurrentTermCommit);
+        if n > self.commit_index && (!current_term_only || self.term_at(n) == self.current_term) {
+            self.commit_index = n;
+            self.apply(ctx);
+        }
+    }
+
+    /// Applies committed entries in order; a leader answers the clients whose commands
+    /// these are.
+    fn apply(&mut self, ctx: &mut Ctx<Node>) {
+        while self.last_applied < self.commit_index {
+            self.last_applied += 1;
+            let index = self.last_applied;
+            let entry = self.log[index - 1].clone();
+            let duplicate = entry.client.and_then(|(c, op)| {
+                self.sessions
+                    .get(&c)
+                    .filter(|(last, _)| *last >= op)
+                    .map(|(_, v)| v.clone())
+            });
+            let value = match duplicate {
+                Some(v) => v,
+                None => {
+                    let v = match &entry.command {
+                        Command::Put { key, value } => {
+                            self.kv.insert(key.clone(), value.clone());
+                            None
+                        }
+                        Command::Get { key } => self.kv.get(key).cloned(),
+                    };
+                    if let Some((c, op)) = entry.client {
+                        self.sessions.insert(c, (op, v.clone()));
+                    }
+                    v
+                }
+            };
+            if self.role == Role::Leader {
+                if let Some((c, op)) = entry.client {
+                    ctx.send(
+                        c,
+                        Msg::Reply {
+                            op,
+                            outcome: Outcome::Done { value, index },
+                        },
+                    );
+                }
+            }
+        }
+    }
+
+    /// An AppendEntries reply that refuses the request with this `prev_log_index`.
+    fn refuse_append(&self, to: NodeId, prev_log_index: usize, ctx: &mut Ctx<Node>) {
+        ctx.send(
+            to,
+            Msg::AppendEntriesReply {
+                term: self.current_term,
+                success: false,
+                prev_log_index,
+                match_index: 0,
+            },
+        );
+    }
+
+    fn on_message(&mut self, from: NodeId, msg: Msg, ctx: &mut Ctx<Node>) {
+        match msg {
+            Msg::RequestVote {
+                term,
+                last_log_index,
+                last_log_term,
+            } => {
+                self.observe_term(term, ctx);
+                let log_ok = self.config.broken.contains(&Broken::VoteUpToDateCheck)
+                    || self.log_ok(last_log_index, last_log_term);
+                let granted =
+                    term == self.current_term && self.voted_for.is_none_or(|v| v == from) && log_ok;
+                if granted {
+                    self.voted_for = Some(from);
+                    self.reset_election_timer(ctx);
+                }
+                ctx.send(
+                    from,
+                    Msg::RequestVoteReply {
+                        term: self.current_term,
+                        granted,
+                    },
+                );
+            }
+            Msg::RequestVoteReply { term, granted } => {
+                self.observe_term(term, ctx);
+                if self.role == Role::Candidate && term == self.current_term && granted {
+                    self.votes.insert(from);
+                    if self.votes.len() >= self.config.majority() {
+                        self.become_leader(ctx);
+                    }
+                }
+            }
+            Msg::AppendEntries {
+                term,
+                prev_log_index,
+                prev_log_term,
+                entries,
+                leader_commit,
+            } => {
+                self.observe_term(term, ctx);
+                if term < self.current_term {
+                    self.refuse_append(from, prev_log_index, ctx);
+                    return;
+                }
+                // A leader of our term exists: a candidate returns to follower (§5.2).
+                if self.role != Role::Follower {
+                    self.become_follower(ctx);
+                } else {
+                    self.reset_election_timer(ctx);
+                }
+                self.leader = Some(from);
+                let consistent = prev_log_index <= self.last_log_index()
+                    && self.term_at(prev_log_index) == prev_log_term;
+                if !consistent {
+                    self.refuse_append(from, prev_log_index, ctx);
+                    return;
+                }
+                // Delete a conflicting entry and all that follow; append the new ones.
+                for (k, e) in entries.iter().enumerate() {
+                    let index = prev_log_index + 1 + k;
+                    if index <= self.last_log_index() {
+                        if self.term_at(index) == e.term {
+                            continue;
+                        }
+                        self.log.truncate(index - 1);
+                    }
+                    self.log.push(e.clone());
+                }
+                let last_new = prev_log_index + entries.len();
+                if leader_commit > self.commit_index {
+                    self.commit_index = leader_commit.min(last_new);
+                    self.apply(ctx);
+                }
+                ctx.send(
+                    from,
+                    Msg::AppendEntriesReply {
+                        term: self.current_term,
+                        success: true,
+                        prev_log_index,
+                        match_index: last_new,
+                    },
+                );
+            }
+            Msg::AppendEntriesReply {
+                term,
+                success,
+                prev_log_index,
+                match_index,
+            } => {
+                self.observe_term(term, ctx);
+                if self.role != Role::Leader || term != self.current_term {
+                    return;
+                }
+                if success {
+                    if match_index > self.match_index[from] {
+                        self.match_index[from] = match_index;
+                    }
+                    self.next_index[from] = self.next_index[from].max(match_index + 1);
+                    self.advance_commit(ctx);
+                    if self.next_index[from] <= self.last_log_index() {
+                        self.send_append(from, ctx);
+                    }
+                } else if prev_log_index + 1 == self.next_index[from] && prev_log_index > 0 {
+                    // The follower lacks the entry before nextIndex: back off by one (§5.3).
+                    self.next_index[from] = prev_log_index;
+                    self.send_append(from, ctx);
+                }
+            }
+            Msg::Request { op, command } => {
+                if self.role != Role::Leader {
+                    ctx.send(
+                        from,
+                        Msg::Reply {
+                            op,
+                            outcome: Outcome::NotLeader {
+                                leader: self.leader,
+                            },
+                        },
+                    );
+                    return;
+                }
+                let retry = self.log.iter().any(|e| e.client == Some((from, op)));
+                if !retry {
+                    self.log.push(Entry {
+                        term: self.current_term,
+                        command,
+                        client: Some((from, op)),
+                    });
+                    self.match_index[ctx.me()] = self.last_log_index();
+                    self.advance_commit(ctx);
+                    for s in self.others(ctx.me()) {
+                        self.send_append(s, ctx);
+                    }
+                } else if let Some((last, v)) = self.sessions.get(&from) {
+                    // Already applied: answer again.
+                    if *last == op {
+                        let index = self
+                            .log
+                            .iter()
+                            .position(|e| e.client == Some((from, op)))
+                            .map_or(0, |i| i + 1);
+                        ctx.send(
+                            from,
+                            Msg::Reply {
+                                op,
+                                outcome: Outcome::Done {
+                                    value: v.clone(),
+                                    index,
+                                },
+                            },
+                        );
+                    }
+                }
+            }
+            Msg::Reply { .. } => {}
+        }
+    }
+}
+
+impl Client {
+    fn send(&mut self, op: OpId, ctx: &mut Ctx<Node>) {
+        if let Some((command, tries)) = self.waiting.get_mut(&op) {
+            *tries += 1;
+            let command = command.clone();
+            ctx.send(self.leader_hint, Msg::Request { op, command });
+            ctx.set_timer(Timer::Retry(op), self.retry_ms.max(1));
+        }
+    }
+}
+
+impl Protocol for Node {
+    type Msg = Msg;
+    type Timer = Timer;
+    type Request = Request;
+    type Response = Response;
+    type Command = Operator;
+    type View = View;
+
+    fn on_start(&mut self, ctx: &mut Ctx<Self>) {
+        if let Node::Server(s) = self {
+            s.reset_election_timer(ctx);
+        }
+    }
+
+    fn on_message(&mut self, from: NodeId, msg: Msg, ctx: &mut Ctx<Self>) {
+        match self {
+            Node::Server(s) => s.on_message(from, msg, ctx),
+            Node::Client(c) => {
+                let Msg::Reply { op, outcome } = msg else {
+                    return;
+                };
+                if !c.waiting.contains_key(&op) {
+                    return;
+                }
+                match outcome {
+                    Outcome::Done { value, index } => {
+                        c.waiting.remove(&op);
+                        c.leader_hint = from;
+                        ctx.cancel_timer(Timer::Retry(op));
+                        ctx.reply(op, Response { value, index });
+                    }
+                    Outcome::NotLeader { leader } => {
+                        c.leader_hint = match leader {
+                            Some(l) if l != from => l,
+                            _ => (from + 1) % c.servers,
+                        };
+                        c.send(op, ctx);
+                    }
+                }
+            }
+        }
+    }
+
+    fn on_timer(&mut self, timer: Timer, ctx: &mut Ctx<Self>) {
+        match (self, timer) {
+            (Node::Server(s), Timer::Election) if s.role != Role::Leader => s.start_election(ctx),
+            (Node::Server(s), Timer::Heartbeat) if s.role == Role::Leader => s.broadcast(ctx),
+            (Node::Client(c), Timer::Retry(op)) => {
+                c.leader_hint = (c.leader_hint + 1) % c.servers;
+                c.send(op, ctx);
+            }
+            _ => {}
+        }
+    }
+
+    fn on_request(&mut self, op: OpId, request: Request, ctx: &mut Ctx<Self>) {
+        if let Node::Client(c) = self {
+            c.waiting.insert(op, (request.command(), 0));
+            c.send(op, ctx);
+        }
+    }
+
+    fn on_command(&mut self, command: Operator, ctx: &mut Ctx<Self>) {
+        match (self, command) {
+            (Node::Server(s), Operator::Timeout) => {
+                if s.role != Role::Leader {
+                    s.start_election(ctx);
+                }
+            }
+            (Node::Client(_), Operator::Timeout) => {}
+        }
+    }
+
+    fn on_crash(&mut self) {
+        match self {
+            Node::Server(s) => {
+                let fresh = Server {
+                    current_term: s.current_term,
+                    voted_for: if s.config.broken.contains(&Broken::PersistVotedFor) {
+                        None
+                    } else {
+                        s.voted_for
+                    },
+                    log: std::mem::take(&mut s.log),
+                    rng: s.rng.clone(),
+                    ..Server::new(s.config.clone(), 0, 0)
+                };
+                *s = fresh;
+            }
+            Node::Client(c) => c.waiting.clear(),
+        }
+    }
+
+    fn on_restart(&mut self, ctx: &mut Ctx<Self>) {
+        self.on_start(ctx);
+    }
+
+    fn view(&self) -> View {
+        match self {
+            Node::Server(s) => View::Server {
+                role: s.role,
+                term: s.current_term,
+                voted_for: s.voted_for,
+                log: s.log.clone(),
+                commit_index: s.commit_index,
+                kv: s.kv.clone(),
+                leader: s.leader,
+                election_deadline: s.election_deadline,
+            },
+            Node::Client(c) => View::Client {
+                waiting: c.waiting.len(),
+                leader_hint: c.leader_hint,
+            },
+        }
+    }
+}
+
+/// A client in a scenario file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientSpec {
+    pub name: String,
+    #[serde(default)]
+    pub place: Option<String>,
+    /// The server it asks first, by name (the first server when absent).
+    #[serde(default)]
+    pub server: Option<String>,
+}
+
+/// A Raft scenario as lesson files and the command line write it (nodes by name).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RaftScenario {
+    /// Seed of the run: latencies, loss and every server's election timeouts.
+    #[serde(default)]
+    pub seed: u64,
+    #[serde(default = "default_duration")]
+    pub duration_ms: Time,
+    /// 3, 5 or 7 server names.
+    pub servers: Vec<String>,
+    #[serde(default)]
+    pub clients: Vec<ClientSpec>,
+    #[serde(default = "default_election")]
+    pub election_ms: Time,
+    #[serde(default = "default_heartbeat")]
+    pub heartbeat_ms: Time,
+    /// How long a client waits for an answer before asking another server.
+    #[serde(default = "default_retry")]
+    pub client_retry_ms: Time,
+    #[serde(default = "default_latency")]
+    pub latency_ms: Time,
+    #[serde(default)]
+    pub jitter_ms: Time,
+    #[serde(default)]
+    pub links: Vec<NamedLink>,
+    #[serde(default)]
+    pub loss: f64,
+    /// Rules left out ("broken Raft"); empty for Raft as in the paper.
+    #[serde(default)]
+    pub broken: BTreeSet<Broken>,
+}
+
+fn default_duration() -> Time {
+    1_000
+}
+fn default_election() -> Time {
+    150
+}
+fn default_heartbeat() -> Time {
+    50
+}
+fn default_retry() -> Time {
+    200
+}
+fn default_latency() -> Time {
+    10
+}
+
+impl RaftScenario {
+    /// A scenario of `n` servers named `s1`…`sn` and one client, `client`, with defaults.
+    pub fn cluster(n: usize, seed: u64) -> RaftScenario {
+        RaftScenario {
+            seed,
+            duration_ms: default_duration(),
+            servers: (1..=n).map(|i| format!("s{i}")).collect(),
+            clients: vec![ClientSpec {
+                name: "client".into(),
+                place: None,
+                server: None,
+            }],
+            election_ms: default_election(),
+            heartbeat_ms: default_heartbeat(),
+            client_retry_ms: default_retry(),
+            latency_ms: default_latency(),
+            jitter_ms: 0,
+            links: Vec::new(),
+            loss: 0.0,
+            broken: BTreeSet::new(),
+        }
+    }
+
+    /// All node names in id order: servers, then clients.
+    pub fn names(&self) -> Vec<String> {
+        self.servers
+            .iter()
+            .cloned()
+            .chain(self.clients.iter().map(|c| c.name.clone()))
+            .collect()
+    }
+
+    /// The id of a named node, or an error listing the known names.
+    pub fn node(&self, name: &str) -> Result<NodeId, String> {
+        scenario::node_id(&self.names(), name)
+    }
+
+    /// The shared configuration of the servers.
+    pub fn config(&self) -> Config {
+        Config {
+            servers: self.servers.len(),
+            election_ms: self.election_ms,
+            heartbeat_ms: self.heartbeat_ms,
+            broken: self.broken.clone(),
+        }
+    }
+
+    /// Checks the scenario and builds the run's setup. Errors: a server count other than
+    /// 3, 5 or 7 (1 is allowed for experiments), bad names, timing that cannot elect
+    /// (`heartbeat_ms` must be below `election_ms`), an unknown server for a client.
+    pub fn setup(&self) -> Result<Setup<Node>, String> {
+        let n = self.servers.len();
+        if !matches!(n, 1 | 3 | 5 | 7) {
+            return Err(format!(
+                "{n} servers: a Raft cluster here has 3, 5 or 7 (or 1 to experiment)"
+            ));
+        }
+        let names = self.names();
+        scenario::check_names(&names)?;
+        if self.election_ms == 0 || self.heartbeat_ms == 0 {
+            return Err("election_ms and heartbeat_ms must be positive".into());
+        }
+        if self.heartbeat_ms >= self.election_ms {
+            return Err(format!(
+                "heartbeat_ms = {} must be below election_ms = {}: followers would time out between heartbeats",
+                self.heartbeat_ms, self.election_ms
+            ));
+        }
+        let network = scenario::network(
+            &names,
+            self.latency_ms,
+            self.jitter_ms,
+            &self.links,
+            self.loss,
+        )?;
+        let config = self.config();
+        let mut nodes = Vec::new();
+        let mut protocols = Vec::new();
+        for (i, name) in self.servers.iter().enumerate() {
+            nodes.push(NodeInfo {
+                name: name.clone(),
+                role: NodeRole::Server,
+                place: None,
+                clock: Default::default(),
+            });
+            protocols.push(Node::Server(Server::new(config.clone(), self.seed, i)));
+        }
+        for c in &self.clients {
+            let first = match &c.server {
+                Some(s) => {
+                    let id = self.node(s)?;
+                    if id >= n {
+                        return Err(format!("client {}: \"{s}\" is not a server", c.name));
+                    }
+                    id
+                }
+                None => 0,
+            };
+            nodes.push(NodeInfo {
+                name: c.name.clone(),
+                role: NodeRole::Client,
+                place: c.place.clone(),
+                clock: Default::default(),
+            });
+            protocols.push(Node::Client(Client {
+                servers: n,
+                leader_hint: first,
+                waiting: BTreeMap::new(),
+                retry_ms: self.client_retry_ms,
+            }));
+        }
+        Ok(Setup {
+            nodes,
+            protocols,
+            network,
+            seed: self.seed,
+            duration_ms: self.duration_ms,
+        })
+    }
+}
