@@ -15,7 +15,10 @@ use distlab_sim::diagram::Diagram;
 use distlab_sim::lesson::question::Posed;
 use distlab_sim::lesson::{ResolvedLesson, ResolvedStep};
 use distlab_sim::models::leaderless::{analysis::Analysis, View as KvView};
-use distlab_sim::models::{clocks, Clocks, EngineModel, Leaderless};
+use distlab_sim::models::raft::{
+    analysis::Analysis as RaftAnalysis, Role as RaftRole, View as RaftView,
+};
+use distlab_sim::models::{clocks, Clocks, EngineModel, Leaderless, Raft};
 use distlab_sim::{Describe, Engine, Intervention};
 use leptos::ev;
 use leptos::prelude::*;
@@ -37,6 +40,9 @@ pub struct LessonRun<M: EngineModel + 'static> {
     pub reload: Callback<()>,
     /// The step's question posed on the step's own run (not the learner's experiment).
     pub posed: Memo<Option<Result<Posed, String>>>,
+    /// Whether the learner has left the step's own run (changed its scenario or
+    /// interventions).
+    pub experimenting: Signal<bool>,
 }
 
 /// A lesson of model `M`: loads each step's run into one [`Lab`], handles keys, and tells
@@ -99,12 +105,16 @@ pub fn engine_lesson<M: EngineModel + 'static>(
             q.pose(Some((&Diagram::build(&engine), cursor)))
         }))
     });
+    let experimenting = Signal::derive(move || {
+        step_run.with(|r| r.as_ref().is_some_and(|(s, iv)| lab.differs_from(s, iv)))
+    });
     Ok(LessonRun {
         nav,
         lab,
         step_run,
         reload,
         posed,
+        experimenting,
     })
 }
 
@@ -141,6 +151,16 @@ fn ShivizExport<M: EngineModel + 'static>(lab: Lab<M>) -> impl IntoView {
             <p class="hint">"The whole run in the format ShiViz reads (an event line, then "<code>"host {vector clock}"</code>"). Copy it into ShiViz, or open it in "<A href="/clocks/import">"the log viewer"</A>"."</p>
             <textarea readonly aria-label="ShiViz log of this run" rows="8">{text}</textarea>
         </details>
+    }
+}
+
+/// Whether the step's challenge is solved, with its hint button.
+fn challenge_status(met: bool, hint: Option<String>) -> impl IntoView {
+    view! {
+        <div class="challenge" class:met=met role="status" aria-live="polite">
+            <strong>{if met { "✓ Challenge solved!" } else { "Challenge: not solved yet" }}</strong>
+            {hint_view(hint)}
+        </div>
     }
 }
 
@@ -326,17 +346,15 @@ pub fn ClocksLesson(lesson: ResolvedLesson) -> impl IntoView {
     let LessonRun {
         nav,
         lab,
-        step_run,
         reload,
         posed,
+        experimenting,
+        ..
     } = match engine_lesson::<Clocks>(lesson, |s| s.clocks().map(|(a, b)| (a.clone(), b.to_vec())))
     {
         Ok(x) => x,
         Err(e) => return cannot_show(e),
     };
-    let experimenting = Signal::derive(move || {
-        step_run.with(|r| r.as_ref().is_some_and(|(s, iv)| lab.differs_from(s, iv)))
-    });
     let compare = lamport_vs_vector(lab);
     let nodes = move || {
         let step = lab.panel_step.get();
@@ -405,18 +423,16 @@ pub fn LeaderlessLesson(lesson: ResolvedLesson) -> impl IntoView {
     let LessonRun {
         nav,
         lab,
-        step_run,
         reload,
         posed,
+        experimenting,
+        ..
     } = match engine_lesson::<Leaderless>(lesson, |s| {
         s.leaderless().map(|(a, b)| (a.clone(), b.to_vec()))
     }) {
         Ok(x) => x,
         Err(e) => return cannot_show(e),
     };
-    let experimenting = Signal::derive(move || {
-        step_run.with(|r| r.as_ref().is_some_and(|(s, iv)| lab.differs_from(s, iv)))
-    });
     let highlights = Memo::new(move |_| lab.analysis.with(kv_highlights));
     let replicas = move || {
         let step = lab.panel_step.get();
@@ -486,12 +502,7 @@ pub fn LeaderlessLesson(lesson: ResolvedLesson) -> impl IntoView {
         let i = nav.step.get().ok()?;
         let c = nav.lesson.with_value(|l| l.steps[i].challenge.clone())?;
         let met = lab.analysis.with(|a| c.met_by_leaderless(a));
-        Some(view! {
-            <div class="challenge" class:met=met role="status" aria-live="polite">
-                <strong>{if met { "✓ Challenge solved!" } else { "Challenge: not solved yet" }}</strong>
-                {hint_view(c.hint.clone())}
-            </div>
-        })
+        Some(challenge_status(met, c.hint))
     };
     let panels = view! {
         <section class="panel" aria-labelledby="kv-h">
@@ -503,6 +514,142 @@ pub fn LeaderlessLesson(lesson: ResolvedLesson) -> impl IntoView {
             {outcome}
         </section>
         <ClockControls lab=lab />
+    }
+    .into_any();
+    view! {
+        <div class="lesson-layout">
+            <Narration nav=nav challenge=challenge posed=posed />
+            {lab_column(lab, highlights.into(), experimenting, reload, panels)}
+        </div>
+    }
+    .into_any()
+}
+
+/// The monitor's violations marked on the diagram at the event after which each property
+/// failed.
+fn raft_highlights(a: &RaftAnalysis) -> Vec<Highlight> {
+    a.violations
+        .iter()
+        .map(|v| Highlight {
+            step: v.step,
+            class: "lost",
+            text: v.property.name().to_string(),
+            why: Some(format!("{}: {}", v.property.statement(), v.text)),
+        })
+        .collect()
+}
+
+/// `model = "raft"`: a panel per server (role, term, vote, log with committed entries,
+/// commit index, election timer), elections so far, and the safety monitor's verdict.
+#[component]
+pub fn RaftLesson(lesson: ResolvedLesson) -> impl IntoView {
+    let LessonRun {
+        nav,
+        lab,
+        reload,
+        posed,
+        experimenting,
+        ..
+    } = match engine_lesson::<Raft>(lesson, |s| s.raft().map(|(a, b)| (a.clone(), b.to_vec()))) {
+        Ok(x) => x,
+        Err(e) => return cannot_show(e),
+    };
+    let highlights = Memo::new(move |_| lab.analysis.with(raft_highlights));
+    let servers = move || {
+        let step = lab.panel_step.get();
+        let now = lab.display_time.get();
+        let (infos, views, up) = lab.engine.with(|e| {
+            let up = e.world_at(step).map(|w| w.up).unwrap_or_default();
+            (e.nodes().to_vec(), e.views_at(step), up)
+        });
+        let name = |i: usize| infos.get(i).map_or(String::new(), |n| n.name.clone());
+        views
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, v)| match v {
+                RaftView::Server { role, term, voted_for, log, commit_index, election_deadline, .. } => {
+                    let down = !up.get(i).copied().unwrap_or(true);
+                    let timer = election_deadline.filter(|_| !down && role != RaftRole::Leader).map(|(at, runs)| {
+                        let pct = ((now - at as f64) / runs.max(1) as f64 * 100.0).clamp(0.0, 100.0);
+                        view! {
+                            <span class="timer" title=format!("election timeout: {runs} ms, set at {at} ms")>
+                                <span class="timer-bar" style=format!("width:{pct:.0}%")></span>
+                            </span>
+                        }
+                    });
+                    let entries = log
+                        .iter()
+                        .enumerate()
+                        .map(|(k, e)| {
+                            let committed = k < commit_index;
+                            view! {
+                                <li class=format!("entry term-{}", e.term % 6) class:committed=committed
+                                    title=format!("index {}, term {}: {}{}", k + 1, e.term, e.command.describe(), if committed { " (committed)" } else { " (not committed)" })>
+                                    <span class="entry-term">{format!("t{}", e.term)}</span>
+                                    {e.command.describe()}
+                                </li>
+                            }
+                        })
+                        .collect_view();
+                    Some(view! {
+                        <tr class=format!("server {}", role.name()) class:down=down>
+                            <th scope="row">{name(i)}</th>
+                            <td class="role">{if down { "crashed".to_string() } else { role.name().to_string() }}</td>
+                            <td class="num">{term.to_string()}</td>
+                            <td>{voted_for.map_or("—".to_string(), name)}</td>
+                            <td><ol class="raft-log" aria-label=format!("log of {}", name(i))>{entries}</ol></td>
+                            <td class="num">{commit_index.to_string()}</td>
+                            <td>{timer}</td>
+                        </tr>
+                    })
+                }
+                RaftView::Client { .. } => None,
+            })
+            .collect_view()
+    };
+    let verdict = move || {
+        lab.analysis.with(|a| {
+            let elections = a
+                .elections
+                .iter()
+                .map(|e| format!("{} (term {}, {} ms)", lab.engine.with_untracked(|en| en.nodes()[e.node].name.clone()), e.term, e.time))
+                .collect::<Vec<_>>();
+            let violations = a
+                .violations
+                .iter()
+                .map(|v| view! { <li class="lost"><strong>{v.property.name()}</strong>{format!(" violated at {} ms: {}. ({})", v.time, v.text, v.property.statement())}</li> })
+                .collect_view();
+            view! {
+                <p>{if elections.is_empty() { "No leader elected yet.".to_string() } else { format!("Leaders elected: {}.", elections.join(", ")) }}</p>
+                {if a.violations.is_empty() {
+                    view! { <p class="ok" data-testid="raft-safety">"Safety: election safety, leader append-only, log matching, leader completeness and state machine safety all hold so far."</p> }.into_any()
+                } else {
+                    view! { <ul data-testid="raft-violations">{violations}</ul> }.into_any()
+                }}
+            }
+        })
+    };
+    let challenge = move || {
+        let i = nav.step.get().ok()?;
+        let c = nav.lesson.with_value(|l| l.steps[i].challenge.clone())?;
+        let last = lab
+            .engine
+            .with(|e| e.interventions().iter().map(|iv| iv.at).max());
+        let met = lab.analysis.with(|a| c.met_by_raft(a, last));
+        Some(challenge_status(met, c.hint))
+    };
+    let panels = view! {
+        <section class="panel raft-servers" aria-labelledby="raft-h">
+            <h3 id="raft-h">"Servers"</h3>
+            <table class="clock-table">
+                <thead><tr><th>"Server"</th><th>"Role"</th><th>"Term"</th><th>"Voted for"</th><th>"Log"</th><th>"Commit"</th><th>"Election timer"</th></tr></thead>
+                <tbody>{servers}</tbody>
+            </table>
+        </section>
+        <section class="panel" aria-labelledby="raft-safety-h">
+            <h3 id="raft-safety-h">"Elections and safety"</h3>
+            {verdict}
+        </section>
     }
     .into_any();
     view! {

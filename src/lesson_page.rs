@@ -3,7 +3,7 @@
 
 use crate::diagram::{Highlight, SpaceTime};
 use crate::engine_lessons::{
-    cannot_show, engine_lesson, ClocksLesson, LeaderlessLesson, LessonRun,
+    cannot_show, engine_lesson, ClocksLesson, LeaderlessLesson, LessonRun, RaftLesson,
 };
 use crate::isolation::IsolationLesson;
 use crate::lab::Lab;
@@ -148,6 +148,7 @@ fn LessonView(lesson: ResolvedLesson) -> impl IntoView {
         "isolation" => view! { <IsolationLesson lesson=lesson /> }.into_any(),
         "clocks" => view! { <ClocksLesson lesson=lesson /> }.into_any(),
         "leaderless" => view! { <LeaderlessLesson lesson=lesson /> }.into_any(),
+        "raft" => view! { <RaftLesson lesson=lesson /> }.into_any(),
         _ => view! { <ReplicationLesson lesson=lesson /> }.into_any(),
     }
 }
@@ -395,6 +396,7 @@ fn ReplicationLesson(lesson: ResolvedLesson) -> impl IntoView {
         step_run,
         reload,
         posed,
+        experimenting,
     } = match engine_lesson::<Replication>(lesson, |s| {
         s.replication().map(|(a, b)| (a.clone(), b.to_vec()))
     }) {
@@ -404,8 +406,6 @@ fn ReplicationLesson(lesson: ResolvedLesson) -> impl IntoView {
     let (lesson, step) = (nav.lesson, nav.step);
 
     let highlights = Memo::new(move |_| lab.analysis.with(highlights_of));
-    let experimenting =
-        move || step_run.with(|r| r.as_ref().is_some_and(|(s, iv)| lab.differs_from(s, iv)));
     let back_to_lesson = move |_| reload.run(());
 
     let challenge = move || {
@@ -426,7 +426,7 @@ fn ReplicationLesson(lesson: ResolvedLesson) -> impl IntoView {
     view! {
         <div class="lesson-layout">
             <Narration nav=nav challenge=challenge posed=posed />
-            <LabView lab=lab highlights=highlights banner=move || experimenting().then(|| experimenting_banner(back_to_lesson)) />
+            <LabView lab=lab highlights=highlights banner=move || experimenting.get().then(|| experimenting_banner(back_to_lesson)) />
         </div>
     }
     .into_any()

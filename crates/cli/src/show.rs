@@ -6,7 +6,7 @@ use distlab_sim::engine::{Engine, NodeRole};
 use distlab_sim::lesson::{Goal, Lesson};
 use distlab_sim::models::replication::analysis::Analysis;
 use distlab_sim::models::replication::{Node, ReplicationScenario, Role, View};
-use distlab_sim::models::{leaderless, Clocks, Leaderless};
+use distlab_sim::models::{leaderless, raft, Clocks, Leaderless, Raft};
 use distlab_sim::Protocol;
 use std::fmt::Write;
 
@@ -282,7 +282,7 @@ pub fn summary(
             },
             Goal::LostWrite => "lose an acknowledged write".to_string(),
             // Validation keeps other models' goals out of replication lessons.
-            Goal::NoAnomaly | Goal::CausallyLaterLost => c.goal_name().to_string(),
+            _ => c.goal_name().to_string(),
         };
         let met = Lesson::challenge_met(c, scenario, engine);
         let _ = writeln!(
@@ -414,22 +414,37 @@ pub fn engine_summary(lesson: &Lesson, index: usize) -> Result<String, String> {
             }
             o += &question(lesson, index, &engine, cursor)?;
             if let Some(c) = &lesson.steps[index].challenge {
-                let met = c.met_by_leaderless(&a);
-                let _ = writeln!(
-                    o,
-                    "\nchallenge: {} — {}",
-                    c.goal_name(),
-                    if met {
-                        "met by this run"
-                    } else {
-                        "not met by this run"
-                    }
-                );
+                o += &challenge_line(c.goal_name(), c.met_by_leaderless(&a));
             }
+            Ok(o)
+        }
+        "raft" => {
+            let (scenario, ivs) = lesson.engine_run::<Raft>(index)?;
+            let engine = Engine::new(scenario.setup()?, ivs);
+            let cursor = lesson.steps[index].until.cursor(&engine)?;
+            let mut o = heading(lesson, index) + &raft_summary(&engine, cursor);
+            if let Some(c) = &lesson.steps[index].challenge {
+                let last = engine.interventions().iter().map(|iv| iv.at).max();
+                let met = c.met_by_raft(&raft::analysis::analyze(&engine, cursor), last);
+                o += &challenge_line(c.goal_name(), met);
+            }
+            o += &question(lesson, index, &engine, cursor)?;
             Ok(o)
         }
         other => Err(format!("no summary for {other} lessons")),
     }
+}
+
+/// `challenge: GOAL — met by this run` (or not), after a blank line.
+fn challenge_line(goal: &str, met: bool) -> String {
+    format!(
+        "\nchallenge: {goal} — {}\n",
+        if met {
+            "met by this run"
+        } else {
+            "not met by this run"
+        }
+    )
 }
 
 /// Step `index`'s question, if it has one: the question as written, the options with the
@@ -456,6 +471,89 @@ fn question<P: Protocol>(
         let _ = writeln!(o, "  explain: {e}");
     }
     Ok(o)
+}
+
+/// A Raft run up to `cursor`: elections and candidacies, the servers' states there, a
+/// stale leader if any, and the safety monitor's verdict.
+fn raft_summary(engine: &Engine<raft::Node>, cursor: Option<usize>) -> String {
+    let a = raft::analysis::analyze(engine, cursor);
+    let names: Vec<String> = engine.nodes().iter().map(|n| n.name.clone()).collect();
+    let name = |i: usize| names.get(i).cloned().unwrap_or_default();
+    let mut o = String::new();
+    let t = cursor.map_or(0, |c| engine.trace()[c].time);
+    let _ = writeln!(o, "cursor at {t} ms");
+    for c in &a.candidacies {
+        let won = a
+            .elections
+            .iter()
+            .any(|e| e.node == c.node && e.term == c.term);
+        let _ = writeln!(
+            o,
+            "t={:>5} ms  {} candidate for term {}{}",
+            c.time,
+            name(c.node),
+            c.term,
+            if won { " — elected" } else { "" }
+        );
+    }
+    for (i, v) in engine.views_at(cursor).iter().enumerate() {
+        if let raft::View::Server {
+            role,
+            term,
+            voted_for,
+            log,
+            commit_index,
+            kv,
+            ..
+        } = v
+        {
+            let entries: Vec<String> = log
+                .iter()
+                .enumerate()
+                .map(|(k, e)| {
+                    format!(
+                        "{}{}:t{} {}",
+                        if k < *commit_index { "" } else { "?" },
+                        k + 1,
+                        e.term,
+                        e.command.describe()
+                    )
+                })
+                .collect();
+            let _ = writeln!(
+                o,
+                "{:<6} {:<9} term {term}, voted for {}, commit {commit_index}, log [{}], state {:?}",
+                name(i),
+                role.name(),
+                voted_for.map_or("none".to_string(), name),
+                entries.join(", "),
+                kv
+            );
+        }
+    }
+    if let Some(two) = &a.two_leaders {
+        let ((a1, t1), (a2, t2)) = (two.first, two.second);
+        let _ = writeln!(
+            o,
+            "two leaders at {} ms: {} (term {t1}) and {} (term {t2})",
+            two.time,
+            name(a1),
+            name(a2)
+        );
+    }
+    if a.violations.is_empty() {
+        let _ = writeln!(o, "safety: no violation of Figure 3's properties");
+    }
+    for v in &a.violations {
+        let _ = writeln!(
+            o,
+            "VIOLATION of {} at {} ms: {}",
+            v.property.name(),
+            v.time,
+            v.text
+        );
+    }
+    o
 }
 
 /// `t=… ms  label   L=(c, n) V=[…]` for every trace step up to `cursor`.

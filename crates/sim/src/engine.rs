@@ -812,6 +812,29 @@ impl<P: Protocol> Engine<P> {
         self.run_to_end();
     }
 
+    /// Replays the run from its start in one pass, calling `f(step, world)` with the world
+    /// right after each trace event up to and including `upto` (start-up events all see
+    /// the world after start-up). For analyses that need every intermediate state (e.g. a
+    /// safety monitor); cheaper than [`Engine::world_at`] per step.
+    pub fn replay(&self, upto: usize, mut f: impl FnMut(usize, &World<P>)) {
+        let Some(last) = self.trace.len().checked_sub(1).map(|l| l.min(upto)) else {
+            return;
+        };
+        let (len, mut world) = self.checkpoints[0].clone();
+        if len > 0 {
+            for step in 0..len.min(last + 1) {
+                f(step, &world);
+            }
+        }
+        let horizon = self.horizon();
+        for step in len..=last {
+            if world.step(&self.interventions, horizon).is_none() {
+                break;
+            }
+            f(step, &world);
+        }
+    }
+
     /// The world as it was right after trace event `step` (or after start-up when `step`
     /// is `None`), recomputed from the nearest checkpoint: at most [`CHECKPOINT_EVERY`]
     /// events are replayed. Returns `None` when `step` is beyond the trace.

@@ -19,6 +19,7 @@ pub use source::*;
 use crate::engine::{Engine, Intervention, Protocol};
 use crate::models::clocks::{self, ClocksScenario};
 use crate::models::leaderless::{self, LeaderlessScenario};
+use crate::models::raft::{self, RaftScenario};
 use crate::models::replication::{analysis, Node, ReplicationScenario};
 use crate::models::txn::ast::IsolationLevel;
 use crate::{EventKind, Time};
@@ -73,6 +74,13 @@ pub enum Goal {
     /// Leaderless lessons: last-write-wins discarded a write whose writer had seen the
     /// write that was kept (a skewed clock beat causality).
     CausallyLaterLost,
+    /// Raft lessons: after the run's last intervention no server is elected leader, and at
+    /// the end no leader has a working majority (an old leader cut off from a majority may
+    /// still believe it leads; it cannot commit anything).
+    NoLeader,
+    /// Raft lessons: two servers hold the leader role at the same moment (an old leader,
+    /// cut off, has not learnt of the newer term).
+    TwoLeaders,
     /// Isolation lessons: the learner's script runs with no anomaly (no cycle in Adya's
     /// dependency graph) while keeping the `keep` statements in one transaction per session,
     /// every session finishing, and no transaction rolled back except by the database.
@@ -86,6 +94,8 @@ impl Goal {
             Goal::StaleRead => "stale-read",
             Goal::LostWrite => "lost-write",
             Goal::CausallyLaterLost => "causally-later-lost",
+            Goal::NoLeader => "no-leader",
+            Goal::TwoLeaders => "two-leaders",
             Goal::NoAnomaly => "no-anomaly",
         }
     }
@@ -96,6 +106,7 @@ impl Goal {
             Goal::StaleRead => model == "replication",
             Goal::LostWrite => model == "replication" || model == "leaderless",
             Goal::CausallyLaterLost => model == "leaderless",
+            Goal::NoLeader | Goal::TwoLeaders => model == "raft",
             Goal::NoAnomaly => model == "isolation",
         }
     }
@@ -136,6 +147,10 @@ pub enum StepModel {
     Leaderless {
         scenario: LeaderlessScenario,
         interventions: Vec<Intervention<leaderless::Node>>,
+    },
+    Raft {
+        scenario: RaftScenario,
+        interventions: Vec<Intervention<raft::Node>>,
     },
 }
 
@@ -190,6 +205,17 @@ impl ResolvedStep {
     pub fn clocks(&self) -> Option<(&ClocksScenario, &[Intervention<clocks::Node>])> {
         match &self.run {
             StepModel::Clocks {
+                scenario,
+                interventions,
+            } => Some((scenario, interventions)),
+            _ => None,
+        }
+    }
+
+    /// A Raft step's scenario and interventions (`None` for other models).
+    pub fn raft(&self) -> Option<(&RaftScenario, &[Intervention<raft::Node>])> {
+        match &self.run {
+            StepModel::Raft {
                 scenario,
                 interventions,
             } => Some((scenario, interventions)),
@@ -281,7 +307,24 @@ impl Challenge {
                 a.stale_reads().any(|r| who.is_none_or(|w| r.client == w))
             }
             Goal::LostWrite => !a.lost_writes.is_empty(),
-            Goal::CausallyLaterLost | Goal::NoAnomaly => false,
+            _ => false,
+        }
+    }
+
+    /// Whether a Raft run's analysis (see [`raft::analysis::analyze`]) meets the challenge;
+    /// `last_intervention` is the time (ms) of the run's last intervention.
+    pub fn met_by_raft(
+        &self,
+        a: &raft::analysis::Analysis,
+        last_intervention: Option<crate::Time>,
+    ) -> bool {
+        match self.goal {
+            Goal::NoLeader => {
+                let after = last_intervention.unwrap_or(0);
+                !a.elections.iter().any(|e| e.time >= after) && a.working_leader.is_none()
+            }
+            Goal::TwoLeaders => a.two_leaders.is_some(),
+            _ => false,
         }
     }
 

@@ -22,7 +22,7 @@ use crate::models::txn::ast::IsolationLevel;
 use crate::models::txn::presets::{preset, PRESETS};
 use crate::models::txn::run::run_script;
 use crate::models::txn::script::parse_script;
-use crate::models::{clocks, Clocks, EngineModel, Leaderless, Replication};
+use crate::models::{clocks, raft, Clocks, EngineModel, Leaderless, Raft, Replication};
 use crate::network::Latency;
 use crate::Time;
 use serde::{Deserialize, Serialize};
@@ -269,7 +269,12 @@ pub enum NamedAction {
         #[serde(default)]
         label: Option<String>,
     },
-    /// Leaderless lessons: the client reads `key` (every sibling and the version vector).
+    /// Raft lessons: let `node`'s election timer fire now (it starts an election).
+    Timeout {
+        node: String,
+    },
+    /// Leaderless lessons: the client reads `key` (every sibling and the version vector);
+    /// Raft lessons: the client reads `key` through the leader's log (no `replica`).
     Get {
         client: String,
         key: String,
@@ -329,6 +334,7 @@ impl NamedAction {
             NamedAction::Add { .. } => "add",
             NamedAction::Remove { .. } => "remove",
             NamedAction::Get { .. } => "get",
+            NamedAction::Timeout { .. } => "timeout",
         }
     }
 }
@@ -468,6 +474,77 @@ impl LessonModel for Clocks {
         _: Option<usize>,
     ) -> Option<bool> {
         None
+    }
+}
+
+impl LessonModel for Raft {
+    const ACTIONS: &'static str = "write (client, key, value), get (client, key), timeout (node)";
+    fn model_action(
+        s: &Self::Scenario,
+        a: &NamedAction,
+    ) -> Result<Option<Action<Self::Node>>, String> {
+        let servers = s.servers.len();
+        let client = |name: &str| -> Result<usize, String> {
+            let id = s.node(name)?;
+            if id < servers {
+                return Err(format!("\"{name}\" is a server, not a client"));
+            }
+            Ok(id)
+        };
+        Ok(Some(match a {
+            NamedAction::Write {
+                client: c,
+                key,
+                value,
+                label,
+            } => Action::Request {
+                client: client(c)?,
+                request: raft::Request::Put {
+                    key: key.clone(),
+                    value: value.clone(),
+                },
+                label: label.clone(),
+            },
+            NamedAction::Get {
+                client: c,
+                key,
+                replica,
+                label,
+            } => {
+                if replica.is_some() {
+                    return Err(
+                        "a Raft client reads through the leader: get takes no replica".into(),
+                    );
+                }
+                Action::Request {
+                    client: client(c)?,
+                    request: raft::Request::Get { key: key.clone() },
+                    label: label.clone(),
+                }
+            }
+            NamedAction::Timeout { node } => {
+                let id = s.node(node)?;
+                if id >= servers {
+                    return Err(format!("\"{node}\" is a client, not a server"));
+                }
+                Action::Command {
+                    node: id,
+                    command: raft::Operator::Timeout,
+                }
+            }
+            _ => return Ok(None),
+        }))
+    }
+    fn goal_met(
+        _: &Self::Scenario,
+        c: &Challenge,
+        engine: &Engine<Self::Node>,
+        upto: Option<usize>,
+    ) -> Option<bool> {
+        matches!(c.goal, Goal::NoLeader | Goal::TwoLeaders).then(|| {
+            let last = engine.interventions().iter().map(|iv| iv.at).max();
+            c.met_by_raft(&raft::analysis::analyze(engine, upto), last)
+        })
     }
 }
 
@@ -645,6 +722,7 @@ impl Lesson {
             "replication" => self.validate_engine::<Replication>(text),
             "clocks" => self.validate_engine::<Clocks>(text),
             "leaderless" => self.validate_engine::<Leaderless>(text),
+            "raft" => self.validate_engine::<Raft>(text),
             "isolation" => self.validate_isolation(text),
             other => Err(at(
                 1,
@@ -819,10 +897,12 @@ impl Lesson {
     }
 }
 
-const ALL_GOALS: [Goal; 4] = [
+const ALL_GOALS: [Goal; 6] = [
     Goal::StaleRead,
     Goal::LostWrite,
     Goal::CausallyLaterLost,
+    Goal::NoLeader,
+    Goal::TwoLeaders,
     Goal::NoAnomaly,
 ];
 
@@ -1052,6 +1132,10 @@ pub const BUILT_IN: &[(&str, &str)] = &[
         include_str!("../../../../lessons/logical-clocks.toml"),
     ),
     (
+        "leader-election.toml",
+        include_str!("../../../../lessons/leader-election.toml"),
+    ),
+    (
         "version-vectors.toml",
         include_str!("../../../../lessons/version-vectors.toml"),
     ),
@@ -1086,6 +1170,13 @@ impl Lesson {
                     "leaderless" => {
                         let (scenario, interventions) = self.engine_run::<Leaderless>(i)?;
                         StepModel::Leaderless {
+                            scenario,
+                            interventions,
+                        }
+                    }
+                    "raft" => {
+                        let (scenario, interventions) = self.engine_run::<Raft>(i)?;
+                        StepModel::Raft {
                             scenario,
                             interventions,
                         }

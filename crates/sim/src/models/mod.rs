@@ -59,6 +59,25 @@ pub struct Replication;
 pub struct Clocks;
 /// The leaderless store with version vectors or last-write-wins ([`leaderless`]).
 pub struct Leaderless;
+/// Raft consensus ([`raft`]).
+pub struct Raft;
+
+impl EngineModel for Raft {
+    type Node = raft::Node;
+    type Scenario = raft::RaftScenario;
+    type Analysis = raft::analysis::Analysis;
+    const NAME: &'static str = "raft";
+    /// Elections, stale leaders and the safety monitor's violations (one replay).
+    fn analyze(_: &Self::Scenario, e: &Engine<Self::Node>, upto: Option<usize>) -> Self::Analysis {
+        raft::analysis::analyze(e, upto)
+    }
+    fn setup(s: &Self::Scenario) -> Result<Setup<Self::Node>, String> {
+        s.setup()
+    }
+    fn node(s: &Self::Scenario, name: &str) -> Result<NodeId, String> {
+        s.node(name)
+    }
+}
 
 impl EngineModel for Replication {
     type Node = replication::Node;

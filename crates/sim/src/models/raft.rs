@@ -29,6 +29,7 @@
 //! search can show the failure that rule prevents; [`monitor`] checks the paper's Figure 3
 //! properties after every event.
 
+pub mod analysis;
 pub mod explore;
 pub mod monitor;
 
