@@ -632,10 +632,7 @@ pub fn RaftLesson(lesson: ResolvedLesson) -> impl IntoView {
     let challenge = move || {
         let i = nav.step.get().ok()?;
         let c = nav.lesson.with_value(|l| l.steps[i].challenge.clone())?;
-        let last = lab
-            .engine
-            .with(|e| e.interventions().iter().map(|iv| iv.at).max());
-        let met = lab.analysis.with(|a| c.met_by_raft(a, last));
+        let met = lab.analysis.with(|a| c.met_by_raft(a));
         Some(challenge_status(met, c.hint))
     };
     let panels = view! {

@@ -424,8 +424,7 @@ pub fn engine_summary(lesson: &Lesson, index: usize) -> Result<String, String> {
             let cursor = lesson.steps[index].until.cursor(&engine)?;
             let mut o = heading(lesson, index) + &raft_summary(&engine, cursor);
             if let Some(c) = &lesson.steps[index].challenge {
-                let last = engine.interventions().iter().map(|iv| iv.at).max();
-                let met = c.met_by_raft(&raft::analysis::analyze(&engine, cursor), last);
+                let met = c.met_by_raft(&raft::analysis::analyze(&engine, cursor));
                 o += &challenge_line(c.goal_name(), met);
             }
             o += &question(lesson, index, &engine, cursor)?;
@@ -511,13 +510,8 @@ fn raft_summary(engine: &Engine<raft::Node>, cursor: Option<usize>) -> String {
                 .iter()
                 .enumerate()
                 .map(|(k, e)| {
-                    format!(
-                        "{}{}:t{} {}",
-                        if k < *commit_index { "" } else { "?" },
-                        k + 1,
-                        e.term,
-                        e.command.describe()
-                    )
+                    let uncommitted = if k < *commit_index { "" } else { "?" };
+                    format!("{uncommitted}{}", e.describe_at(k + 1))
                 })
                 .collect();
             let _ = writeln!(

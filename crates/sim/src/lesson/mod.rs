@@ -311,16 +311,11 @@ impl Challenge {
         }
     }
 
-    /// Whether a Raft run's analysis (see [`raft::analysis::analyze`]) meets the challenge;
-    /// `last_intervention` is the time (ms) of the run's last intervention.
-    pub fn met_by_raft(
-        &self,
-        a: &raft::analysis::Analysis,
-        last_intervention: Option<crate::Time>,
-    ) -> bool {
+    /// Whether a Raft run's analysis (see [`raft::analysis::analyze`]) meets the challenge.
+    pub fn met_by_raft(&self, a: &raft::analysis::Analysis) -> bool {
         match self.goal {
             Goal::NoLeader => {
-                let after = last_intervention.unwrap_or(0);
+                let after = a.last_intervention.unwrap_or(0);
                 !a.elections.iter().any(|e| e.time >= after) && a.working_leader.is_none()
             }
             Goal::TwoLeaders => a.two_leaders.is_some(),

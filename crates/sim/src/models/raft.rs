@@ -91,6 +91,13 @@ pub struct Entry {
     pub client: Option<(NodeId, OpId)>,
 }
 
+impl Entry {
+    /// The entry at log position `index` in words, e.g. `"3:t2 put x=1"`.
+    pub fn describe_at(&self, index: usize) -> String {
+        format!("{index}:t{} {}", self.term, self.command.describe())
+    }
+}
+
 /// A rule of Figure 2 that a "broken Raft" leaves out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -508,7 +515,7 @@ impl Describe for View {
                     "log".into(),
                     log.iter()
                         .enumerate()
-                        .map(|(i, e)| format!("{}:t{} {}", i + 1, e.term, e.command.describe()))
+                        .map(|(i, e)| e.describe_at(i + 1))
                         .collect::<Vec<_>>()
                         .join(", "),
                 ),

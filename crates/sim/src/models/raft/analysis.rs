@@ -43,6 +43,9 @@ pub struct Analysis {
     /// (itself included) within the last `2·election_ms`. A leader cut off from a majority
     /// still thinks it leads (without check-quorum) but is not counted.
     pub working_leader: Option<(NodeId, u64)>,
+    /// Time (ms) of the run's last intervention, if any: challenges count what happens
+    /// after the learner's last move.
+    pub last_intervention: Option<Time>,
 }
 
 fn server_roles(nodes: &[Node]) -> Vec<Option<(Role, u64)>> {
@@ -58,7 +61,10 @@ fn server_roles(nodes: &[Node]) -> Vec<Option<(Role, u64)>> {
 /// Replays `engine`'s run and analyses it up to and including trace step `upto` (`None`:
 /// before the first event, so nothing).
 pub fn analyze(engine: &Engine<Node>, upto: Option<usize>) -> Analysis {
-    let mut a = Analysis::default();
+    let mut a = Analysis {
+        last_intervention: engine.interventions().iter().map(|iv| iv.at).max(),
+        ..Analysis::default()
+    };
     let Some(upto) = upto else {
         return a;
     };
