@@ -9,7 +9,7 @@
 //! distlab bench [--events N]               engine throughput, step back, add intervention
 //! distlab clocks analyze FILE [--execution NAME] [--regex RE] [--pair A B]... [--json]
 //!                                          a ShiViz log: hosts, messages, concurrency
-//! distlab raft explore --seeds N [--from S] [--servers 3|5|7] [--broken RULE]... [--json]
+//! distlab raft explore --seeds N [--from S] [--servers 3|5|7] [--broken RULE]... [--refinement NAME]... [--json]
 //!                                          random faults vs. Raft's safety properties
 //! distlab raft replay FILE [--json]        check a saved run again
 //! ```
@@ -165,10 +165,15 @@ enum RaftCommand {
             clap::builder::PossibleValuesParser::new(["3", "5", "7"]),
             |s: String| s.parse::<usize>().unwrap_or(5)))]
         servers: usize,
-        /// Leave out a rule of Raft: vote-up-to-date-check, current-term-commit or
-        /// persist-voted-for. Repeat for several.
+        /// Leave out a rule of Raft: vote-up-to-date-check, current-term-commit,
+        /// persist-voted-for or read-leadership-check (with --refinement read-index).
+        /// Repeat for several.
         #[arg(long, value_name = "RULE")]
         broken: Vec<String>,
+        /// Switch on a refinement from Ongaro's thesis: pre-vote, check-quorum or
+        /// read-index. Repeat for several.
+        #[arg(long, value_name = "NAME")]
+        refinement: Vec<String>,
         /// Print the report as JSON (runs, failing_runs, by_property, shortest with each
         /// violation's scenario and interventions).
         #[arg(long)]
@@ -365,12 +370,14 @@ fn main() -> ExitCode {
             from,
             servers,
             broken,
+            refinement,
             json,
         }) => raft::explore(&raft::ExploreOptions {
             seeds,
             from,
             servers,
             broken: &broken,
+            refinements: &refinement,
             json,
         }),
         Command::Raft(RaftCommand::Replay { file, json }) => raft::replay(&file, json),

@@ -1,4 +1,5 @@
-//! `distlab raft explore --seeds N [--from S] [--servers 3|5|7] [--broken RULE] [--json]`:
+//! `distlab raft explore --seeds N [--from S] [--servers 3|5|7] [--broken RULE]
+//! [--refinement NAME] [--json]`:
 //! the randomized search for violations of Raft's safety properties (the paper's
 //! Figure 3), each run a random fault schedule checked after every event; and
 //! `distlab raft replay FILE`: runs a saved run (the JSON `explore` prints) again and
@@ -8,7 +9,7 @@ use crate::{emit, emitln, Failure};
 use distlab_sim::engine::Intervention;
 use distlab_sim::models::raft::explore::{explore as search, Found, Report};
 use distlab_sim::models::raft::monitor::run_checked;
-use distlab_sim::models::raft::{Broken, Node, RaftScenario};
+use distlab_sim::models::raft::{Broken, Node, RaftScenario, Refinement};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 use std::path::Path;
@@ -24,6 +25,7 @@ pub struct ExploreOptions<'a> {
     pub from: u64,
     pub servers: usize,
     pub broken: &'a [String],
+    pub refinements: &'a [String],
     pub json: bool,
 }
 
@@ -42,6 +44,10 @@ pub fn explore(o: &ExploreOptions) -> Result<u8, Failure> {
     for b in o.broken {
         base.broken
             .insert(Broken::parse(b).map_err(Failure::Input)?);
+    }
+    for r in o.refinements {
+        base.refinements
+            .insert(Refinement::parse(r).map_err(Failure::Input)?);
     }
     let report = search(&base, o.from, o.seeds, SHRINK_PER_PROPERTY).map_err(Failure::Input)?;
     if o.json {
@@ -65,9 +71,18 @@ fn text_report(r: &Report) -> String {
             .collect::<Vec<_>>()
             .join(", ")
     };
+    let refinements = if r.refinements.is_empty() {
+        "none".to_string()
+    } else {
+        r.refinements
+            .iter()
+            .map(|x| x.name())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     let _ = writeln!(
         o,
-        "{} runs (seeds {}..{}), {} servers, {} simulated ms each, {} events; rules broken: {broken}",
+        "{} runs (seeds {}..{}), {} servers, {} simulated ms each, {} events; rules broken: {broken}; refinements: {refinements}",
         r.runs,
         r.first_seed,
         r.first_seed + r.runs,
@@ -76,7 +91,7 @@ fn text_report(r: &Report) -> String {
         r.events
     );
     if r.failing_runs == 0 {
-        let _ = writeln!(o, "no violation of election safety, leader append-only, log matching, leader completeness or state machine safety");
+        let _ = writeln!(o, "no violation of election safety, leader append-only, log matching, leader completeness, state machine safety or linearizable reads");
         return o;
     }
     let _ = writeln!(o, "{} run(s) violated a property:", r.failing_runs);

@@ -82,3 +82,51 @@ fn bad_input_exits_2() {
         stderr(&o)
     );
 }
+
+#[test]
+fn refinements_are_switches_and_a_broken_read_check_is_found() {
+    let o = distlab(&[
+        "raft",
+        "explore",
+        "--seeds",
+        "20",
+        "--refinement",
+        "pre-vote",
+        "--refinement",
+        "read-index",
+        "--refinement",
+        "check-quorum",
+        "--json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let r: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(
+        r["refinements"],
+        serde_json::json!(["pre-vote", "check-quorum", "read-index"])
+    );
+    assert_eq!(r["failing_runs"], 0);
+    // Seed 1144 catches a leader that answers reads without confirming it still leads.
+    let o = distlab(&[
+        "raft",
+        "explore",
+        "--seeds",
+        "1",
+        "--from",
+        "1144",
+        "--refinement",
+        "read-index",
+        "--broken",
+        "read-leadership-check",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("refinements: read-index"), "{out}");
+    assert!(out.contains("linearizable reads violated"), "{out}");
+    let o = distlab(&["raft", "explore", "--refinement", "lease-reads"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("unknown refinement \"lease-reads\"; the refinements: pre-vote, check-quorum, read-index"),
+        "{}",
+        stderr(&o)
+    );
+}

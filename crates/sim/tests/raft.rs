@@ -6,7 +6,7 @@ use distlab_sim::engine::{Action, Ctx, Engine, Intervention};
 use distlab_sim::models::raft::explore::explore;
 use distlab_sim::models::raft::monitor::{run_checked, Property};
 use distlab_sim::models::raft::{
-    Broken, Command, Config, Entry, Msg, Node, RaftScenario, Request, Role, Server,
+    Broken, Command, Config, Entry, Msg, Node, RaftScenario, Refinement, Request, Role, Server,
 };
 use distlab_sim::Protocol;
 use std::collections::BTreeSet;
@@ -17,6 +17,7 @@ fn config(n: usize, broken: &[Broken]) -> Config {
         election_ms: 150,
         heartbeat_ms: 50,
         broken: broken.iter().copied().collect(),
+        refinements: BTreeSet::new(),
     }
 }
 
@@ -197,6 +198,7 @@ fn append_entries_consistency_check() {
                 prev_log_term: prev_term,
                 entries,
                 leader_commit: 0,
+                round: 0,
             },
         );
         let Some((1, Msg::AppendEntriesReply { success: ok, .. })) = out.first().cloned() else {
@@ -258,6 +260,7 @@ fn commit_index_advance() {
                             success: true,
                             prev_log_index: 0,
                             match_index: m,
+                            round: 0,
                         },
                     );
                 }
@@ -364,9 +367,17 @@ fn randomized_search_finds_only_broken_rules() {
             &[Property::LeaderCompleteness, Property::StateMachineSafety][..],
         ),
         (Broken::PersistVotedFor, &[Property::ElectionSafety][..]),
+        (
+            Broken::ReadLeadershipCheck,
+            &[Property::LinearizableReads][..],
+        ),
     ] {
         let mut broken = base.clone();
         broken.broken = BTreeSet::from([rule]);
+        if rule == Broken::ReadLeadershipCheck {
+            // It breaks a refinement: reads by read index.
+            broken.refinements = BTreeSet::from([Refinement::ReadIndex]);
+        }
         let found = (0..2_000)
             .find_map(|seed| {
                 let r = explore(&broken, seed, 1, 1).unwrap();

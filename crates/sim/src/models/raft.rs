@@ -46,15 +46,19 @@ use std::collections::{BTreeMap, BTreeSet};
 #[serde(rename_all = "kebab-case")]
 pub enum Role {
     Follower,
+    /// Asking for pre-votes before starting an election (only with
+    /// [`Refinement::PreVote`]; Ongaro's thesis §9.6). Its term is unchanged.
+    PreCandidate,
     Candidate,
     Leader,
 }
 
 impl Role {
-    /// `"follower"`, `"candidate"` or `"leader"`.
+    /// `"follower"`, `"pre-candidate"`, `"candidate"` or `"leader"`.
     pub fn name(self) -> &'static str {
         match self {
             Role::Follower => "follower",
+            Role::PreCandidate => "pre-candidate",
             Role::Candidate => "candidate",
             Role::Leader => "leader",
         }
@@ -69,6 +73,10 @@ pub enum Command {
     Put { key: String, value: String },
     /// Read `key` (through the log, so the read is linearizable).
     Get { key: String },
+    /// The empty entry a leader appends when elected, with [`Refinement::ReadIndex`]: once
+    /// it commits, the leader knows its commit index covers every committed entry
+    /// (Ongaro's thesis §6.4, step 1).
+    Noop,
 }
 
 impl Command {
@@ -77,6 +85,7 @@ impl Command {
         match self {
             Command::Put { key, value } => format!("put {key}={value}"),
             Command::Get { key } => format!("get {key}"),
+            Command::Noop => "no-op".into(),
         }
     }
 }
@@ -111,14 +120,19 @@ pub enum Broken {
     /// Keep `votedFor` in volatile memory: a server that crashes and restarts can vote twice
     /// in one term, and a term can have two leaders (election safety fails).
     PersistVotedFor,
+    /// With [`Refinement::ReadIndex`], answer reads without first confirming leadership
+    /// with a majority (thesis §6.4, step 3): a deposed leader that has not heard of its
+    /// successor answers from its stale state machine (reads are no longer linearizable).
+    ReadLeadershipCheck,
 }
 
 impl Broken {
     /// Every switch, in order.
-    pub const ALL: [Broken; 3] = [
+    pub const ALL: [Broken; 4] = [
         Broken::VoteUpToDateCheck,
         Broken::CurrentTermCommit,
         Broken::PersistVotedFor,
+        Broken::ReadLeadershipCheck,
     ];
     /// The name files and the command line use, e.g. `"vote-up-to-date-check"`.
     pub fn name(self) -> &'static str {
@@ -126,6 +140,7 @@ impl Broken {
             Broken::VoteUpToDateCheck => "vote-up-to-date-check",
             Broken::CurrentTermCommit => "current-term-commit",
             Broken::PersistVotedFor => "persist-voted-for",
+            Broken::ReadLeadershipCheck => "read-leadership-check",
         }
     }
     /// The switch named `name`, or an error listing the names.
@@ -142,6 +157,58 @@ impl Broken {
     }
 }
 
+/// An optional refinement of Raft from Ongaro's PhD thesis ("Consensus: Bridging Theory
+/// and Practice", 2014). None changes safety; each changes availability or cost.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Refinement {
+    /// Thesis §9.6: before an election a server asks for pre-votes with the term it would
+    /// use, without incrementing its own. A server grants a pre-vote only to a log at least
+    /// as up-to-date as its own and only if it has not heard from a leader for an election
+    /// timeout. A server cut off from the majority therefore does not inflate its term and
+    /// does not depose a working leader when it comes back.
+    PreVote,
+    /// Thesis §6.2 and §4.2.3: a leader that has not heard from a majority within an
+    /// election timeout steps down (so a partitioned old leader stops accepting writes), and
+    /// a server that heard from a leader within an election timeout ignores requests for
+    /// votes (the leader's lease: it is not deposed while a majority still hears it).
+    CheckQuorum,
+    /// Thesis §6.4: reads skip the log. The leader records its commit index as the read
+    /// index (after committing a no-op of its term), confirms it still leads with a round of
+    /// heartbeats acknowledged by a majority, and answers once it has applied up to the read
+    /// index. Reads stay linearizable and cost one round trip instead of a log entry.
+    ReadIndex,
+}
+
+impl Refinement {
+    /// Every refinement, in order.
+    pub const ALL: [Refinement; 3] = [
+        Refinement::PreVote,
+        Refinement::CheckQuorum,
+        Refinement::ReadIndex,
+    ];
+    /// The name files and the command line use, e.g. `"pre-vote"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Refinement::PreVote => "pre-vote",
+            Refinement::CheckQuorum => "check-quorum",
+            Refinement::ReadIndex => "read-index",
+        }
+    }
+    /// The refinement named `name`, or an error listing the names.
+    pub fn parse(name: &str) -> Result<Refinement, String> {
+        Refinement::ALL
+            .into_iter()
+            .find(|r| r.name() == name)
+            .ok_or_else(|| {
+                format!(
+                    "unknown refinement \"{name}\"; the refinements: {}",
+                    Refinement::ALL.map(Refinement::name).join(", ")
+                )
+            })
+    }
+}
+
 /// Timing and rules shared by every server of a run.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Config {
@@ -153,12 +220,18 @@ pub struct Config {
     pub heartbeat_ms: Time,
     /// Rules left out (empty for correct Raft).
     pub broken: BTreeSet<Broken>,
+    /// Refinements switched on (empty for Raft as in the paper).
+    pub refinements: BTreeSet<Refinement>,
 }
 
 impl Config {
     /// Votes or replicas that make a majority of the servers.
     pub fn majority(&self) -> usize {
         self.servers / 2 + 1
+    }
+    /// Whether refinement `r` is switched on.
+    pub fn has(&self, r: Refinement) -> bool {
+        self.refinements.contains(&r)
     }
 }
 
@@ -175,12 +248,28 @@ pub enum Msg {
         term: u64,
         granted: bool,
     },
+    /// [`Refinement::PreVote`]: would you vote for me in `term` (my term + 1)? The
+    /// receiver changes neither its term nor its vote.
+    PreVote {
+        term: u64,
+        last_log_index: usize,
+        last_log_term: u64,
+    },
+    /// Granted: `term` is the request's. Refused: the receiver's current term.
+    PreVoteReply {
+        term: u64,
+        granted: bool,
+    },
     AppendEntries {
         term: u64,
         prev_log_index: usize,
         prev_log_term: u64,
         entries: Vec<Entry>,
         leader_commit: usize,
+        /// The leader's heartbeat round, echoed in the reply: a majority echoing a round
+        /// sent after a read arrived confirms the leader still leads (thesis §6.4).
+        #[serde(default)]
+        round: u64,
     },
     AppendEntriesReply {
         term: u64,
@@ -189,6 +278,9 @@ pub enum Msg {
         prev_log_index: usize,
         /// On success, the index of the last entry the follower now matches.
         match_index: usize,
+        /// The request's `round`.
+        #[serde(default)]
+        round: u64,
     },
     /// A client's command.
     Request {
@@ -219,6 +311,10 @@ impl Describe for Msg {
             Msg::RequestVoteReply { term, granted } => {
                 format!("vote {} t{term}", if *granted { "yes" } else { "no" })
             }
+            Msg::PreVote { term, .. } => format!("PreVote t{term}"),
+            Msg::PreVoteReply { term, granted } => {
+                format!("pre-vote {} t{term}", if *granted { "yes" } else { "no" })
+            }
             Msg::AppendEntries { term, entries, .. } if entries.is_empty() => {
                 format!("heartbeat t{term}")
             }
@@ -243,12 +339,17 @@ impl Describe for Msg {
                 term,
                 last_log_index,
                 last_log_term,
+            }
+            | Msg::PreVote {
+                term,
+                last_log_index,
+                last_log_term,
             } => vec![
                 s("term", term.to_string()),
                 s("lastLogIndex", last_log_index.to_string()),
                 s("lastLogTerm", last_log_term.to_string()),
             ],
-            Msg::RequestVoteReply { term, granted } => {
+            Msg::RequestVoteReply { term, granted } | Msg::PreVoteReply { term, granted } => {
                 vec![
                     s("term", term.to_string()),
                     s("voteGranted", granted.to_string()),
@@ -260,6 +361,7 @@ impl Describe for Msg {
                 prev_log_term,
                 entries,
                 leader_commit,
+                round,
             } => vec![
                 s("term", term.to_string()),
                 s("prevLogIndex", prev_log_index.to_string()),
@@ -277,17 +379,20 @@ impl Describe for Msg {
                     },
                 ),
                 s("leaderCommit", leader_commit.to_string()),
+                s("round", round.to_string()),
             ],
             Msg::AppendEntriesReply {
                 term,
                 success,
                 prev_log_index,
                 match_index,
+                round,
             } => vec![
                 s("term", term.to_string()),
                 s("success", success.to_string()),
                 s("for prevLogIndex", prev_log_index.to_string()),
                 s("matchIndex", match_index.to_string()),
+                s("round", round.to_string()),
             ],
             Msg::Request { op, command } => {
                 vec![
@@ -317,6 +422,8 @@ impl Describe for Msg {
         match self {
             Msg::RequestVote { .. } => "request-vote",
             Msg::RequestVoteReply { .. } => "vote",
+            Msg::PreVote { .. } => "pre-vote",
+            Msg::PreVoteReply { .. } => "pre-vote-reply",
             Msg::AppendEntries { entries, .. } if entries.is_empty() => "heartbeat",
             Msg::AppendEntries { .. } => "append",
             Msg::AppendEntriesReply { .. } => "append-reply",
@@ -334,6 +441,9 @@ pub enum Timer {
     Election,
     /// Leader: send AppendEntries to everyone.
     Heartbeat,
+    /// Leader with [`Refinement::CheckQuorum`]: step down unless a majority answered
+    /// within the last election timeout.
+    CheckQuorum,
     /// Client: no answer to operation `op` yet; try another server.
     Retry(OpId),
 }
@@ -419,8 +529,11 @@ pub struct Server {
     pub last_applied: usize,
     /// The key-value state machine.
     pub kv: BTreeMap<String, String>,
-    /// Per client, the last operation applied and its result (applies a retry once).
-    pub sessions: BTreeMap<NodeId, (OpId, Option<String>)>,
+    /// Per client operation applied: the log index it was applied at and its result, so a
+    /// command retried into the log twice is applied once and answered the same way (§8).
+    /// Keyed by operation rather than by a client's latest serial number because a client
+    /// here may have several operations in flight.
+    pub sessions: BTreeMap<(NodeId, OpId), (usize, Option<String>)>,
     /// The leader of `current_term`, if known.
     pub leader: Option<NodeId>,
     /// Candidate: who voted for it in this term.
@@ -432,7 +545,32 @@ pub struct Server {
     /// When the election timer was last reset and how long it runs (simulated ms), for the
     /// page's timer progress.
     pub election_deadline: Option<(Time, Time)>,
+    /// When this server last heard from the leader of its term (simulated ms).
+    pub leader_contact: Option<Time>,
+    /// Pre-candidate: who granted a pre-vote for `current_term + 1`.
+    pub prevotes: BTreeSet<NodeId>,
+    /// Leader: per server, when it last answered an AppendEntries of this term (simulated
+    /// ms; the leader's own entry is unused). For [`Refinement::CheckQuorum`].
+    pub heard: Vec<Time>,
+    /// Leader: the last heartbeat round sent, and per server the last round it echoed.
+    pub round: u64,
+    pub acked_round: Vec<u64>,
+    /// Leader with [`Refinement::ReadIndex`]: reads waiting to be answered.
+    pub reads: Vec<PendingRead>,
     rng: ChaCha8Rng,
+}
+
+/// A read waiting at a leader with [`Refinement::ReadIndex`] (thesis §6.4).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PendingRead {
+    pub client: NodeId,
+    pub op: OpId,
+    pub key: String,
+    /// The commit index to apply up to; `None` until the leader has committed an entry of
+    /// its term.
+    pub read_index: Option<usize>,
+    /// The heartbeat round, sent after the read arrived, that a majority must echo.
+    pub round: u64,
 }
 
 /// A client: sends each operation to the server it believes leads, follows redirects,
@@ -558,6 +696,12 @@ impl Server {
             next_index: vec![1; n],
             match_index: vec![0; n],
             election_deadline: None,
+            leader_contact: None,
+            prevotes: BTreeSet::new(),
+            heard: vec![0; n],
+            round: 0,
+            acked_round: vec![0; n],
+            reads: Vec::new(),
             rng: ChaCha8Rng::seed_from_u64(
                 seed.wrapping_mul(0x9E37_79B9_7F4A_7C15)
                     .wrapping_add(me as u64 + 1),
@@ -617,8 +761,70 @@ impl Server {
     fn become_follower(&mut self, ctx: &mut Ctx<Node>) {
         self.role = Role::Follower;
         self.votes.clear();
+        self.prevotes.clear();
+        // Reads waiting here are dropped: their clients retry at the new leader.
+        self.reads.clear();
         ctx.cancel_timer(Timer::Heartbeat);
+        ctx.cancel_timer(Timer::CheckQuorum);
         self.reset_election_timer(ctx);
+    }
+
+    /// The election timer fired: with [`Refinement::PreVote`] ask for pre-votes first,
+    /// otherwise start an election.
+    fn election_timeout(&mut self, ctx: &mut Ctx<Node>) {
+        if !self.config.has(Refinement::PreVote) {
+            self.start_election(ctx);
+            return;
+        }
+        self.role = Role::PreCandidate;
+        self.leader = None;
+        self.prevotes = BTreeSet::from([ctx.me()]);
+        ctx.note(format!(
+            "asks for pre-votes for term {}",
+            self.current_term + 1
+        ));
+        self.reset_election_timer(ctx);
+        if self.prevotes.len() >= self.config.majority() {
+            self.start_election(ctx);
+            return;
+        }
+        for s in self.others(ctx.me()) {
+            ctx.send(
+                s,
+                Msg::PreVote {
+                    term: self.current_term + 1,
+                    last_log_index: self.last_log_index(),
+                    last_log_term: self.last_log_term(),
+                },
+            );
+        }
+    }
+
+    /// Whether this server still has a leader it heard from within an election timeout
+    /// (for a leader: a majority answered within one). Used to refuse pre-votes and, with
+    /// [`Refinement::CheckQuorum`], to ignore requests for votes (thesis §4.2.3).
+    fn leader_alive(&self, me: NodeId, now: Time) -> bool {
+        match self.role {
+            Role::Leader => self.quorum_heard(me, now),
+            _ => {
+                self.leader.is_some()
+                    && self
+                        .leader_contact
+                        .is_some_and(|t| now.saturating_sub(t) < self.config.election_ms)
+            }
+        }
+    }
+
+    /// Leader: whether it and the servers that answered it within the last election
+    /// timeout make a majority.
+    fn quorum_heard(&self, me: NodeId, now: Time) -> bool {
+        let heard = self
+            .heard
+            .iter()
+            .enumerate()
+            .filter(|&(s, &t)| s != me && now.saturating_sub(t) < self.config.election_ms)
+            .count();
+        heard + 1 >= self.config.majority()
     }
 
     fn start_election(&mut self, ctx: &mut Ctx<Node>) {
@@ -653,13 +859,86 @@ impl Server {
         let n = self.config.servers;
         self.next_index = vec![self.last_log_index() + 1; n];
         self.match_index = vec![0; n];
-        self.match_index[ctx.me()] = self.last_log_index();
+        self.heard = vec![ctx.now(); n];
+        self.acked_round = vec![0; n];
+        self.reads.clear();
         ctx.note(format!("leader of term {}", self.current_term));
+        if self.config.has(Refinement::ReadIndex) {
+            self.log.push(Entry {
+                term: self.current_term,
+                command: Command::Noop,
+                client: None,
+            });
+        }
+        self.match_index[ctx.me()] = self.last_log_index();
+        if self.config.has(Refinement::CheckQuorum) {
+            ctx.set_timer(Timer::CheckQuorum, self.config.election_ms.max(1));
+        }
         self.broadcast(ctx);
     }
 
-    /// AppendEntries to every other server from its `nextIndex`, and the next heartbeat.
+    /// [`Refinement::CheckQuorum`]: a leader that heard from no majority within the last
+    /// election timeout steps down (thesis §6.2).
+    fn check_quorum(&mut self, ctx: &mut Ctx<Node>) {
+        if self.quorum_heard(ctx.me(), ctx.now()) {
+            ctx.set_timer(Timer::CheckQuorum, self.config.election_ms.max(1));
+        } else {
+            ctx.note(format!(
+                "no majority answered in {} ms: steps down (check quorum)",
+                self.config.election_ms
+            ));
+            self.leader = None;
+            self.become_follower(ctx);
+        }
+    }
+
+    /// [`Refinement::ReadIndex`]: answers the waiting reads whose leadership round a
+    /// majority echoed and whose read index is applied (thesis §6.4).
+    fn serve_reads(&mut self, ctx: &mut Ctx<Node>) {
+        if self.role != Role::Leader {
+            return;
+        }
+        let committed_in_term = self.term_at(self.commit_index) == self.current_term;
+        let me = ctx.me();
+        let mut waiting = Vec::new();
+        for mut read in std::mem::take(&mut self.reads) {
+            if read.read_index.is_none() && committed_in_term {
+                read.read_index = Some(self.commit_index);
+            }
+            let echoed = self
+                .acked_round
+                .iter()
+                .enumerate()
+                .filter(|&(s, &r)| s != me && r >= read.round)
+                .count()
+                + 1;
+            let confirmed = echoed >= self.config.majority()
+                || self.config.broken.contains(&Broken::ReadLeadershipCheck);
+            match read.read_index {
+                Some(index) if confirmed && self.last_applied >= index => {
+                    ctx.send(
+                        read.client,
+                        Msg::Reply {
+                            op: read.op,
+                            // The state read is the one applied so far (at least the
+                            // read index): the reply names that index.
+                            outcome: Outcome::Done {
+                                value: self.kv.get(&read.key).cloned(),
+                                index: self.last_applied,
+                            },
+                        },
+                    );
+                }
+                _ => waiting.push(read),
+            }
+        }
+        self.reads = waiting;
+    }
+
+    /// AppendEntries to every other server from its `nextIndex` (a new heartbeat round),
+    /// and the next heartbeat.
     fn broadcast(&mut self, ctx: &mut Ctx<Node>) {
+        self.round += 1;
         for s in self.others(ctx.me()) {
             self.send_append(s, ctx);
         }
@@ -677,6 +956,7 @@ impl Server {
                 prev_log_term: self.term_at(prev),
                 entries: self.log[prev..].to_vec(),
                 leader_commit: self.commit_index,
+                round: self.round,
             },
         );
     }
@@ -702,14 +982,9 @@ impl Server {
             self.last_applied += 1;
             let index = self.last_applied;
             let entry = self.log[index - 1].clone();
-            let duplicate = entry.client.and_then(|(c, op)| {
-                self.sessions
-                    .get(&c)
-                    .filter(|(last, _)| *last >= op)
-                    .map(|(_, v)| v.clone())
-            });
-            let value = match duplicate {
-                Some(v) => v,
+            let duplicate = entry.client.and_then(|id| self.sessions.get(&id).cloned());
+            let (index, value) = match duplicate {
+                Some(first) => first,
                 None => {
                     let v = match &entry.command {
                         Command::Put { key, value } => {
@@ -717,11 +992,12 @@ impl Server {
                             None
                         }
                         Command::Get { key } => self.kv.get(key).cloned(),
+                        Command::Noop => None,
                     };
-                    if let Some((c, op)) = entry.client {
-                        self.sessions.insert(c, (op, v.clone()));
+                    if let Some(id) = entry.client {
+                        self.sessions.insert(id, (index, v.clone()));
                     }
-                    v
+                    (index, v)
                 }
             };
             if self.role == Role::Leader {
@@ -736,10 +1012,11 @@ impl Server {
                 }
             }
         }
+        self.serve_reads(ctx);
     }
 
     /// An AppendEntries reply that refuses the request with this `prev_log_index`.
-    fn refuse_append(&self, to: NodeId, prev_log_index: usize, ctx: &mut Ctx<Node>) {
+    fn refuse_append(&self, to: NodeId, prev_log_index: usize, round: u64, ctx: &mut Ctx<Node>) {
         ctx.send(
             to,
             Msg::AppendEntriesReply {
@@ -747,8 +1024,18 @@ impl Server {
                 success: false,
                 prev_log_index,
                 match_index: 0,
+                round,
             },
         );
+    }
+
+    /// [`Refinement::CheckQuorum`]: a request for votes (or pre-votes) in a higher term
+    /// that arrives while this server still hears from its leader is ignored, term and
+    /// all (thesis §4.2.3).
+    fn in_lease(&self, term: u64, ctx: &Ctx<Node>) -> bool {
+        self.config.has(Refinement::CheckQuorum)
+            && term > self.current_term
+            && self.leader_alive(ctx.me(), ctx.now())
     }
 
     fn on_message(&mut self, from: NodeId, msg: Msg, ctx: &mut Ctx<Node>) {
@@ -758,6 +1045,10 @@ impl Server {
                 last_log_index,
                 last_log_term,
             } => {
+                if self.in_lease(term, ctx) {
+                    ctx.note("ignores RequestVote: its leader is alive (check quorum)");
+                    return;
+                }
                 self.observe_term(term, ctx);
                 let log_ok = self.config.broken.contains(&Broken::VoteUpToDateCheck)
                     || self.log_ok(last_log_index, last_log_term);
@@ -784,18 +1075,47 @@ impl Server {
                     }
                 }
             }
+            Msg::PreVote {
+                term,
+                last_log_index,
+                last_log_term,
+            } => {
+                // Neither the term nor the vote changes (thesis §9.6).
+                let granted = term > self.current_term
+                    && self.log_ok(last_log_index, last_log_term)
+                    && !self.leader_alive(ctx.me(), ctx.now());
+                ctx.send(
+                    from,
+                    Msg::PreVoteReply {
+                        term: if granted { term } else { self.current_term },
+                        granted,
+                    },
+                );
+            }
+            Msg::PreVoteReply { term, granted } => {
+                if !granted {
+                    self.observe_term(term, ctx);
+                } else if self.role == Role::PreCandidate && term == self.current_term + 1 {
+                    self.prevotes.insert(from);
+                    if self.prevotes.len() >= self.config.majority() {
+                        self.start_election(ctx);
+                    }
+                }
+            }
             Msg::AppendEntries {
                 term,
                 prev_log_index,
                 prev_log_term,
                 entries,
                 leader_commit,
+                round,
             } => {
                 self.observe_term(term, ctx);
                 if term < self.current_term {
-                    self.refuse_append(from, prev_log_index, ctx);
+                    self.refuse_append(from, prev_log_index, round, ctx);
                     return;
                 }
+                self.leader_contact = Some(ctx.now());
                 // A leader of our term exists: a candidate returns to follower (§5.2).
                 if self.role != Role::Follower {
                     self.become_follower(ctx);
@@ -806,7 +1126,7 @@ impl Server {
                 let consistent = prev_log_index <= self.last_log_index()
                     && self.term_at(prev_log_index) == prev_log_term;
                 if !consistent {
-                    self.refuse_append(from, prev_log_index, ctx);
+                    self.refuse_append(from, prev_log_index, round, ctx);
                     return;
                 }
                 // Delete a conflicting entry and all that follow; append the new ones.
@@ -832,6 +1152,7 @@ impl Server {
                         success: true,
                         prev_log_index,
                         match_index: last_new,
+                        round,
                     },
                 );
             }
@@ -840,11 +1161,15 @@ impl Server {
                 success,
                 prev_log_index,
                 match_index,
+                round,
             } => {
                 self.observe_term(term, ctx);
                 if self.role != Role::Leader || term != self.current_term {
                     return;
                 }
+                self.heard[from] = ctx.now();
+                self.acked_round[from] = self.acked_round[from].max(round);
+                self.serve_reads(ctx);
                 if success {
                     if match_index > self.match_index[from] {
                         self.match_index[from] = match_index;
@@ -873,6 +1198,23 @@ impl Server {
                     );
                     return;
                 }
+                if let (Command::Get { key }, true) =
+                    (&command, self.config.has(Refinement::ReadIndex))
+                {
+                    // A read skips the log: confirm leadership with a fresh round.
+                    if !self.reads.iter().any(|r| r.client == from && r.op == op) {
+                        self.reads.push(PendingRead {
+                            client: from,
+                            op,
+                            key: key.clone(),
+                            read_index: None,
+                            round: self.round + 1,
+                        });
+                    }
+                    self.broadcast(ctx);
+                    self.serve_reads(ctx);
+                    return;
+                }
                 let retry = self.log.iter().any(|e| e.client == Some((from, op)));
                 if !retry {
                     self.log.push(Entry {
@@ -885,25 +1227,18 @@ impl Server {
                     for s in self.others(ctx.me()) {
                         self.send_append(s, ctx);
                     }
-                } else if let Some((last, v)) = self.sessions.get(&from) {
+                } else if let Some((index, v)) = self.sessions.get(&(from, op)) {
                     // Already applied: answer again.
-                    if *last == op {
-                        let index = self
-                            .log
-                            .iter()
-                            .position(|e| e.client == Some((from, op)))
-                            .map_or(0, |i| i + 1);
-                        ctx.send(
-                            from,
-                            Msg::Reply {
-                                op,
-                                outcome: Outcome::Done {
-                                    value: v.clone(),
-                                    index,
-                                },
+                    ctx.send(
+                        from,
+                        Msg::Reply {
+                            op,
+                            outcome: Outcome::Done {
+                                value: v.clone(),
+                                index: *index,
                             },
-                        );
-                    }
+                        },
+                    );
                 }
             }
             Msg::Reply { .. } => {}
@@ -967,8 +1302,9 @@ impl Protocol for Node {
 
     fn on_timer(&mut self, timer: Timer, ctx: &mut Ctx<Self>) {
         match (self, timer) {
-            (Node::Server(s), Timer::Election) if s.role != Role::Leader => s.start_election(ctx),
+            (Node::Server(s), Timer::Election) if s.role != Role::Leader => s.election_timeout(ctx),
             (Node::Server(s), Timer::Heartbeat) if s.role == Role::Leader => s.broadcast(ctx),
+            (Node::Server(s), Timer::CheckQuorum) if s.role == Role::Leader => s.check_quorum(ctx),
             (Node::Client(c), Timer::Retry(op)) => {
                 c.leader_hint = (c.leader_hint + 1) % c.servers;
                 c.send(op, ctx);
@@ -988,7 +1324,7 @@ impl Protocol for Node {
         match (self, command) {
             (Node::Server(s), Operator::Timeout) => {
                 if s.role != Role::Leader {
-                    s.start_election(ctx);
+                    s.election_timeout(ctx);
                 }
             }
             (Node::Client(_), Operator::Timeout) => {}
@@ -1082,6 +1418,10 @@ pub struct RaftScenario {
     /// Rules left out ("broken Raft"); empty for Raft as in the paper.
     #[serde(default)]
     pub broken: BTreeSet<Broken>,
+    /// Refinements from Ongaro's thesis switched on: `pre-vote`, `check-quorum`,
+    /// `read-index` ([`Refinement`]); empty for Raft as in the paper.
+    #[serde(default)]
+    pub refinements: BTreeSet<Refinement>,
 }
 
 fn default_duration() -> Time {
@@ -1120,6 +1460,7 @@ impl RaftScenario {
             links: Vec::new(),
             loss: 0.0,
             broken: BTreeSet::new(),
+            refinements: BTreeSet::new(),
         }
     }
 
@@ -1144,6 +1485,7 @@ impl RaftScenario {
             election_ms: self.election_ms,
             heartbeat_ms: self.heartbeat_ms,
             broken: self.broken.clone(),
+            refinements: self.refinements.clone(),
         }
     }
 

@@ -114,6 +114,9 @@ pub fn analyze(engine: &Engine<Node>, upto: Option<usize>) -> Analysis {
             }
         }
         monitor.check(step, time, nodes);
+        if let Some(event) = engine.trace().get(step) {
+            monitor.check_event(step, event);
+        }
         before = now;
     };
     let mut last_world: Option<(Time, Vec<Node>, Vec<bool>)> = None;

@@ -6,7 +6,7 @@
 //! still fails.
 
 use super::monitor::{run_checked, Property, Violation};
-use super::{Broken, Node, RaftScenario, Request, Role};
+use super::{Broken, Node, RaftScenario, Refinement, Request, Role};
 use crate::engine::{Action, Engine, Intervention};
 use crate::network::Latency;
 use crate::{NodeId, Time};
@@ -33,6 +33,7 @@ pub struct Found {
 pub struct Report {
     pub servers: usize,
     pub broken: Vec<Broken>,
+    pub refinements: Vec<Refinement>,
     /// Seeds run: `first..first + runs`.
     pub first_seed: u64,
     pub runs: u64,
@@ -62,7 +63,7 @@ pub fn scenario_for(base: &RaftScenario, seed: u64) -> RaftScenario {
 
 /// The random schedule of `seed` on `scenario`: built while the run goes, so that a crash
 /// can pick the current leader. Over `scenario.duration_ms`, an action every 40–250 ms:
-/// a client write (most often), a crash (of the leader, or of any server), a restart of a
+/// a client write or read (most often), a crash (of the leader, or of any server), a restart of a
 /// crashed server, a partition into two random sides, a heal, a slow or cut link and its
 /// repair. Crashed servers restart and partitions heal within about a second.
 pub fn random_schedule(
@@ -81,6 +82,7 @@ pub fn random_schedule(
         t += rng.random_range(40..250);
     }
     let mut writes = 0u64;
+    let mut reads = ChaCha8Rng::seed_from_u64(seed ^ 0x0000_EAD5);
     let mut down = vec![false; n];
     while let Some((&at, _)) = planned.iter().next() {
         let fixed = planned.remove(&at).unwrap_or_default();
@@ -98,12 +100,19 @@ pub fn random_schedule(
                 0..=44 if !clients.is_empty() => {
                     writes += 1;
                     let key = ["x", "y", "z"][rng.random_range(0..3)].to_string();
-                    actions.push(Action::Request {
-                        client: clients[rng.random_range(0..clients.len())],
-                        request: Request::Put {
+                    // A third of the operations are reads (their own stream, so the
+                    // faults stay what they were).
+                    let request = if reads.random_bool(1.0 / 3.0) {
+                        Request::Get { key }
+                    } else {
+                        Request::Put {
                             key,
                             value: writes.to_string(),
-                        },
+                        }
+                    };
+                    actions.push(Action::Request {
+                        client: clients[rng.random_range(0..clients.len())],
+                        request,
                         label: None,
                     });
                 }
@@ -235,7 +244,7 @@ pub fn shrink(
     }
 }
 
-/// Runs `runs` seeds from `first_seed` on `base` (its broken rules included) and reports
+/// Runs `runs` seeds from `first_seed` on `base` (its broken rules and refinements included) and reports
 /// the violations. `shrink_per_property` failing runs per property are shrunk to find the
 /// shortest schedule. Errors: the base scenario is invalid.
 pub fn explore(
@@ -248,6 +257,7 @@ pub fn explore(
     let mut report = Report {
         servers: base.servers.len(),
         broken: base.broken.iter().copied().collect(),
+        refinements: base.refinements.iter().copied().collect(),
         first_seed,
         runs,
         failing_runs: 0,

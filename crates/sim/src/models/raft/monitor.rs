@@ -11,13 +11,20 @@
 //! - **State machine safety**: if a server has applied an entry at a given index, no other
 //!   server ever applies a different entry at that index.
 //!
+//! A sixth property concerns clients: **linearizable reads** — a read returns the value its
+//! key has in the committed log up to the index the read was served at, and that index is
+//! no earlier than any write that completed before the read was invoked (the paper's §8,
+//! the thesis's §6.4). Reads through the log satisfy it by construction; reads served with
+//! the read index refinement must earn it.
+//!
 //! An entry counts as committed in term T when a server of term T first reports a commit
 //! index covering it (the leader that commits it is the first: it advances its commit
 //! index before anyone else can learn of it).
 
-use super::{Entry, Node, Role, Server};
+use super::{Command, Entry, Node, Request, Response, Role, Server};
 use crate::engine::{Engine, Intervention, Setup};
-use crate::{NodeId, Time};
+use crate::trace::{Event, EventKind};
+use crate::{NodeId, OpId, Time};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -30,16 +37,18 @@ pub enum Property {
     LogMatching,
     LeaderCompleteness,
     StateMachineSafety,
+    LinearizableReads,
 }
 
 impl Property {
-    /// Every property, in the paper's order.
-    pub const ALL: [Property; 5] = [
+    /// Every property: Figure 3's in the paper's order, then linearizable reads.
+    pub const ALL: [Property; 6] = [
         Property::ElectionSafety,
         Property::LeaderAppendOnly,
         Property::LogMatching,
         Property::LeaderCompleteness,
         Property::StateMachineSafety,
+        Property::LinearizableReads,
     ];
     /// The property's name, e.g. `"election safety"`.
     pub fn name(self) -> &'static str {
@@ -49,6 +58,7 @@ impl Property {
             Property::LogMatching => "log matching",
             Property::LeaderCompleteness => "leader completeness",
             Property::StateMachineSafety => "state machine safety",
+            Property::LinearizableReads => "linearizable reads",
         }
     }
     /// The property as the paper states it (Figure 3).
@@ -66,6 +76,9 @@ impl Property {
             }
             Property::StateMachineSafety => {
                 "if a server has applied a log entry at a given index to its state machine, no other server will ever apply a different log entry for the same index"
+            }
+            Property::LinearizableReads => {
+                "a read returns the latest value of its key in the committed log, no older than any write that completed before the read began"
             }
         }
     }
@@ -97,6 +110,11 @@ pub struct Monitor {
     applied: BTreeMap<usize, (Entry, NodeId)>,
     /// Per server: how far its state machine had applied at the last check.
     last_applied: Vec<usize>,
+    /// Per client operation in progress: the request, and the highest log index of a
+    /// write that had completed when it was invoked.
+    ops: BTreeMap<(NodeId, OpId), (Request, usize)>,
+    /// The highest log index of a completed write so far.
+    completed_write: usize,
     /// Properties already reported (each is reported once per run).
     reported: Vec<Property>,
     pub violations: Vec<Violation>,
@@ -275,6 +293,57 @@ impl Monitor {
     }
 }
 
+impl Monitor {
+    /// Checks the client side of trace step `step`: remembers invoked operations and, for
+    /// each completed read, checks [`Property::LinearizableReads`] against the committed
+    /// log (call after [`Monitor::check`] for the same step).
+    pub fn check_event(&mut self, step: usize, event: &Event<Node>) {
+        let Some(client) = event.node else { return };
+        if let EventKind::Invoke { op, request, .. } = &event.kind {
+            self.ops
+                .insert((client, *op), (request.clone(), self.completed_write));
+        }
+        for (op, Response { value, index }) in &event.returned {
+            let Some((request, floor)) = self.ops.remove(&(client, *op)) else {
+                continue;
+            };
+            match request {
+                Request::Put { .. } => self.completed_write = self.completed_write.max(*index),
+                Request::Get { key } => {
+                    let expected = self
+                        .committed
+                        .range(..=*index)
+                        .rev()
+                        .find_map(|(_, (e, _))| match &e.command {
+                            Command::Put { key: k, value } if *k == key => Some(value.clone()),
+                            _ => None,
+                        });
+                    let shown = |v: &Option<String>| v.clone().unwrap_or_else(|| "nothing".into());
+                    let text = if *index < floor {
+                        Some(format!(
+                            "{} read {key} = {} at log index {index}, but a write at index {floor} had completed before the read began",
+                            self.name(client),
+                            shown(value)
+                        ))
+                    } else if *value != expected {
+                        Some(format!(
+                            "{} read {key} = {}, but the committed log up to index {index} gives {}",
+                            self.name(client),
+                            shown(value),
+                            shown(&expected)
+                        ))
+                    } else {
+                        None
+                    };
+                    if let Some(text) = text {
+                        self.report(step, event.time, Property::LinearizableReads, text);
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// Runs a Raft run from `setup` with `interventions`, checking every property after every
 /// event (start-up included). Returns the finished engine and the violations in the order
 /// found (each property at most once).
@@ -285,12 +354,15 @@ pub fn run_checked(
     let names = setup.nodes.iter().map(|n| n.name.clone()).collect();
     let mut m = Monitor::new(names);
     let mut e = Engine::start_with(setup, interventions);
-    if let Some(last) = e.trace().len().checked_sub(1) {
-        m.check(last, 0, &e.world().nodes);
+    for (step, event) in e.trace().iter().enumerate() {
+        m.check(step, 0, &e.world().nodes);
+        m.check_event(step, event);
     }
     while e.step() {
         let w = e.world();
-        m.check(e.trace().len() - 1, w.now, &w.nodes);
+        let step = e.trace().len() - 1;
+        m.check(step, w.now, &w.nodes);
+        m.check_event(step, &e.trace()[step]);
     }
     (e, m.violations)
 }
