@@ -32,6 +32,7 @@
 pub mod analysis;
 pub mod explore;
 pub mod monitor;
+pub mod presets;
 
 use super::scenario::{self, NamedLink};
 use crate::engine::{Ctx, NodeInfo, NodeRole, Protocol, Setup};
@@ -1387,6 +1388,42 @@ pub struct ClientSpec {
     pub server: Option<String>,
 }
 
+/// A server's durable state at the start of a run, for scenarios that begin mid-history
+/// (the paper's Figures 7 and 8). Entries are written by term only, as the paper draws them;
+/// entry `i` of term `t` is the command `put x=t<t>`, so two servers with an entry of the same
+/// index and term hold the same entry (log matching holds at the start).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InitialServer {
+    /// The server's name.
+    pub server: String,
+    /// Its `currentTerm` (at least the last entry's term).
+    pub term: u64,
+    /// Whom it voted for in `term`, by name.
+    #[serde(default)]
+    pub voted_for: Option<String>,
+    /// The terms of its log entries, index 1 first; never decreasing.
+    #[serde(default)]
+    pub log: Vec<u64>,
+}
+
+impl InitialServer {
+    /// The log entries `log` stands for.
+    pub fn entries(&self) -> Vec<Entry> {
+        self.log
+            .iter()
+            .map(|&term| Entry {
+                term,
+                command: Command::Put {
+                    key: "x".into(),
+                    value: format!("t{term}"),
+                },
+                client: None,
+            })
+            .collect()
+    }
+}
+
 /// A Raft scenario as lesson files and the command line write it (nodes by name).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -1422,6 +1459,9 @@ pub struct RaftScenario {
     /// `read-index` ([`Refinement`]); empty for Raft as in the paper.
     #[serde(default)]
     pub refinements: BTreeSet<Refinement>,
+    /// Durable state some servers start with (the others start empty in term 0).
+    #[serde(default)]
+    pub initial: Vec<InitialServer>,
 }
 
 fn default_duration() -> Time {
@@ -1461,6 +1501,7 @@ impl RaftScenario {
             loss: 0.0,
             broken: BTreeSet::new(),
             refinements: BTreeSet::new(),
+            initial: Vec::new(),
         }
     }
 
@@ -1528,6 +1569,48 @@ impl RaftScenario {
                 clock: Default::default(),
             });
             protocols.push(Node::Server(Server::new(config.clone(), self.seed, i)));
+        }
+        let mut seen = BTreeSet::new();
+        for init in &self.initial {
+            let id = self.node(&init.server)?;
+            let Some(Node::Server(server)) = protocols.get_mut(id) else {
+                return Err(format!(
+                    "initial state for \"{}\": it is not a server",
+                    init.server
+                ));
+            };
+            if !seen.insert(id) {
+                return Err(format!("two initial states for server \"{}\"", init.server));
+            }
+            if init.log.windows(2).any(|w| w[1] < w[0]) {
+                return Err(format!(
+                    "server \"{}\": the terms of a log never decrease, but the log is {:?}",
+                    init.server, init.log
+                ));
+            }
+            if let Some(&last) = init.log.last() {
+                if last > init.term {
+                    return Err(format!(
+                        "server \"{}\": its log has an entry of term {last}, later than its term {}",
+                        init.server, init.term
+                    ));
+                }
+            }
+            server.current_term = init.term;
+            server.log = init.entries();
+            server.voted_for = match &init.voted_for {
+                Some(v) => {
+                    let vid = self.node(v)?;
+                    if vid >= n {
+                        return Err(format!(
+                            "server \"{}\": voted for \"{v}\", which is not a server",
+                            init.server
+                        ));
+                    }
+                    Some(vid)
+                }
+                None => None,
+            };
         }
         for c in &self.clients {
             let first = match &c.server {
