@@ -2,6 +2,7 @@
 
 pub mod clocks;
 pub mod leaderless;
+pub mod paxos;
 pub mod raft;
 pub mod replication;
 pub mod scenario;
@@ -61,6 +62,8 @@ pub struct Clocks;
 pub struct Leaderless;
 /// Raft consensus ([`raft`]).
 pub struct Raft;
+/// Single-decree Paxos ([`paxos`]).
+pub struct Paxos;
 
 impl EngineModel for Raft {
     type Node = raft::Node;
@@ -70,6 +73,24 @@ impl EngineModel for Raft {
     /// Elections, stale leaders and the safety monitor's violations (one replay).
     fn analyze(_: &Self::Scenario, e: &Engine<Self::Node>, upto: Option<usize>) -> Self::Analysis {
         raft::analysis::analyze(e, upto)
+    }
+    fn setup(s: &Self::Scenario) -> Result<Setup<Self::Node>, String> {
+        s.setup()
+    }
+    fn node(s: &Self::Scenario, name: &str) -> Result<NodeId, String> {
+        s.node(name)
+    }
+}
+
+impl EngineModel for Paxos {
+    type Node = paxos::Node;
+    type Scenario = paxos::PaxosScenario;
+    type Analysis = paxos::analysis::Analysis;
+    const NAME: &'static str = "paxos";
+    /// The chosen value, ballots, preempted rounds, adoptions and the safety monitor's
+    /// violations (one replay).
+    fn analyze(_: &Self::Scenario, e: &Engine<Self::Node>, upto: Option<usize>) -> Self::Analysis {
+        paxos::analysis::analyze(e, upto)
     }
     fn setup(s: &Self::Scenario) -> Result<Setup<Self::Node>, String> {
         s.setup()
