@@ -17,6 +17,9 @@ fn main() {
                 .unwrap_or_else(|e| panic!("lessons/{file}: {e}")),
         );
     }
+    // The Raft presets, as a lesson of their own (the "Raft lab").
+    println!("cargo:rerun-if-changed=crates/sim/src/models/raft/presets.rs");
+    resolved.push(distlab_sim::models::raft::presets::lab_lesson());
     resolved.sort_by_key(|l| l.order);
     let out =
         PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("lessons.json");

@@ -87,6 +87,40 @@ impl Geo {
     }
 }
 
+/// How many colours epochs (terms, rounds) cycle through; `style/main.css` defines
+/// `.epoch-0` … `.epoch-5`.
+const EPOCH_COLOURS: u64 = 6;
+
+/// The class that colours a message by its epoch (`" epoch-N"`), or nothing.
+fn epoch_class(epoch: Option<(&'static str, u64)>) -> String {
+    epoch.map_or(String::new(), |(_, e)| {
+        format!(" epoch-{}", e % EPOCH_COLOURS)
+    })
+}
+
+/// The key to the epoch colours when messages carry epochs: "Colour = term: ■ 1 ■ 2 …",
+/// the last eight epochs of the run.
+fn epoch_legend(d: &Diagram) -> Option<impl IntoView> {
+    let name = d.arrows.iter().find_map(|a| a.epoch.map(|(n, _)| n))?;
+    let mut epochs: Vec<u64> = d
+        .arrows
+        .iter()
+        .filter_map(|a| a.epoch.map(|(_, e)| e))
+        .collect();
+    epochs.sort_unstable();
+    epochs.dedup();
+    let shown = epochs.split_off(epochs.len().saturating_sub(8));
+    Some(view! {
+        <ul class="epoch-legend" aria-label=format!("Message colours by {name}")>
+            <li class="epoch-key">{format!("Messages coloured by {name}:")}</li>
+            {(!epochs.is_empty()).then_some(view! { <li>"…"</li> })}
+            {shown.into_iter().map(|e| view! {
+                <li class=format!("epoch-{}", e % EPOCH_COLOURS)><span class="swatch" aria-hidden="true"></span>{format!("{name} {e}")}</li>
+            }).collect_view()}
+        </ul>
+    })
+}
+
 fn arrow_head(x1: f64, y1: f64, x2: f64, y2: f64) -> String {
     let (dx, dy) = (x2 - x1, y2 - y1);
     let len = (dx * dx + dy * dy).sqrt().max(1e-6);
@@ -440,8 +474,8 @@ pub fn SpaceTime(data: DiagramView) -> impl IntoView {
                     let label_y = (y1 + y2) / 2.0 - 4.0;
                     let long = (x2 - x1).abs() > 70.0;
                     Some(view! {
-                        <g class=format!("message{}{}", if dropped { " dropped" } else { "" }, if end_step >= shown_now { " future" } else { "" }) data-vis=end_step
-                           data-arrow=ix data-kind=a.kind data-from=name(a.from) data-to=name(a.to) data-id=a.id
+                        <g class=format!("message{}{}{}", if dropped { " dropped" } else { "" }, if end_step >= shown_now { " future" } else { "" }, epoch_class(a.epoch)) data-vis=end_step
+                           data-arrow=ix data-kind=a.kind data-epoch=a.epoch.map(|(_, e)| e) data-from=name(a.from) data-to=name(a.to) data-id=a.id
                            data-sent-at=a.sent_at data-received-at=if dropped { None } else { Some(at) }
                            data-sent-step=a.send_step data-received-step=if dropped { None } else { Some(end_step) }
                            data-dropped=if dropped { Some("true") } else { None } data-drop-reason=reason
@@ -689,7 +723,7 @@ pub fn SpaceTime(data: DiagramView) -> impl IntoView {
             }
         };
         view! {
-            <g class="message in-flight" class:droppable=droppable.is_some() role=droppable.map(|_| "button") tabindex="0" aria-label=label
+            <g class=format!("message in-flight{}", epoch_class(a.epoch)) class:droppable=droppable.is_some() role=droppable.map(|_| "button") tabindex="0" aria-label=label
                data-kind=a.kind data-from=names.0.clone() data-to=names.1.clone() data-id=a.id data-sent-at=a.sent_at
                on:click=move |_| drop_it()
                on:keydown=move |ev: web_sys::KeyboardEvent| if droppable.is_some() && (ev.key() == "Enter" || ev.key() == " ") { ev.prevent_default(); ev.stop_propagation(); drop_it() }
@@ -862,6 +896,7 @@ pub fn SpaceTime(data: DiagramView) -> impl IntoView {
                     }
                 })}
             </div>
+            {move || v.diagram.with(epoch_legend)}
             <CausalPanel
                 diagram=v.diagram causal=causal overlay=overlay selected=selected compared=compared
                 show_lamport=show_lamport show_vector=show_vector compare_mode=compare_mode clocks_left_out=clocks_left_out />

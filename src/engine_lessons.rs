@@ -13,16 +13,18 @@ use crate::panels::{ClockControls, Transport, ZoomControl};
 use distlab_sim::causality::{shiviz, Causality};
 use distlab_sim::diagram::Diagram;
 use distlab_sim::lesson::question::Posed;
-use distlab_sim::lesson::{ResolvedLesson, ResolvedStep};
+use distlab_sim::lesson::{Challenge, ResolvedLesson, ResolvedStep};
 use distlab_sim::models::leaderless::{analysis::Analysis, View as KvView};
 use distlab_sim::models::raft::{
-    analysis::Analysis as RaftAnalysis, Role as RaftRole, View as RaftView,
+    analysis::Analysis as RaftAnalysis, monitor::Violation as RaftViolation, Broken as RaftBroken,
+    RaftScenario, Refinement as RaftRefinement, Role as RaftRole, View as RaftView,
 };
 use distlab_sim::models::{clocks, Clocks, EngineModel, Leaderless, Raft};
 use distlab_sim::{Describe, Engine, Intervention};
 use leptos::ev;
 use leptos::prelude::*;
 use leptos_router::components::A;
+use std::collections::BTreeSet;
 
 pub type Run<M> = (
     <M as EngineModel>::Scenario,
@@ -154,6 +156,50 @@ fn ShivizExport<M: EngineModel + 'static>(lab: Lab<M>) -> impl IntoView {
     }
 }
 
+/// The step's challenge, if it has one: solved or not as `met` judges it, with its hint.
+pub fn step_challenge(
+    nav: StepNav,
+    met: impl Fn(&Challenge) -> bool + Copy + Send + Sync + 'static,
+) -> impl Fn() -> Option<AnyView> + Copy + Send + Sync + 'static {
+    move || {
+        let i = nav.step.get().ok()?;
+        let c = nav.lesson.with_value(|l| l.steps[i].challenge.clone())?;
+        Some(challenge_status(met(&c), c.hint).into_any())
+    }
+}
+
+/// A safety monitor's violation as the page shows it (Raft's and Paxos's monitors alike):
+/// the trace step and time after which the property failed, its name and statement, and
+/// what happened.
+pub struct Violated<'a> {
+    pub step: usize,
+    pub time: u64,
+    pub property: &'static str,
+    pub statement: &'static str,
+    pub text: &'a str,
+}
+
+impl Violated<'_> {
+    /// The mark on the diagram at the event after which the property failed.
+    pub fn highlight(&self) -> Highlight {
+        Highlight {
+            step: self.step,
+            class: "lost",
+            text: self.property.to_string(),
+            why: Some(format!("{}: {}", self.statement, self.text)),
+        }
+    }
+
+    /// The violation as a list item: the property, when, what happened and the statement.
+    pub fn item(&self) -> impl IntoView {
+        let what = format!(
+            " violated at {} ms: {}. ({})",
+            self.time, self.text, self.statement
+        );
+        view! { <li class="lost"><strong>{self.property}</strong>{what}</li> }
+    }
+}
+
 /// Whether the step's challenge is solved, with its hint button.
 fn challenge_status(met: bool, hint: Option<String>) -> impl IntoView {
     view! {
@@ -165,7 +211,7 @@ fn challenge_status(met: bool, hint: Option<String>) -> impl IntoView {
 }
 
 /// One lab column: transport, banner, notices, diagram, panels.
-fn lab_column<M: EngineModel + 'static>(
+pub fn lab_column<M: EngineModel + 'static>(
     lab: Lab<M>,
     highlights: Signal<Vec<Highlight>>,
     experimenting: Signal<bool>,
@@ -498,12 +544,7 @@ pub fn LeaderlessLesson(lesson: ResolvedLesson) -> impl IntoView {
             }
         })
     };
-    let challenge = move || {
-        let i = nav.step.get().ok()?;
-        let c = nav.lesson.with_value(|l| l.steps[i].challenge.clone())?;
-        let met = lab.analysis.with(|a| c.met_by_leaderless(a));
-        Some(challenge_status(met, c.hint))
-    };
+    let challenge = step_challenge(nav, move |c| lab.analysis.with(|a| c.met_by_leaderless(a)));
     let panels = view! {
         <section class="panel" aria-labelledby="kv-h">
             <h3 id="kv-h">"Siblings and version vectors"</h3>
@@ -530,13 +571,18 @@ pub fn LeaderlessLesson(lesson: ResolvedLesson) -> impl IntoView {
 fn raft_highlights(a: &RaftAnalysis) -> Vec<Highlight> {
     a.violations
         .iter()
-        .map(|v| Highlight {
-            step: v.step,
-            class: "lost",
-            text: v.property.name().to_string(),
-            why: Some(format!("{}: {}", v.property.statement(), v.text)),
-        })
+        .map(|v| raft_violated(v).highlight())
         .collect()
+}
+
+fn raft_violated(v: &RaftViolation) -> Violated<'_> {
+    Violated {
+        step: v.step,
+        time: v.time,
+        property: v.property.name(),
+        statement: v.property.statement(),
+        text: &v.text,
+    }
 }
 
 /// `model = "raft"`: a panel per server (role, term, vote, log with committed entries,
@@ -614,27 +660,28 @@ pub fn RaftLesson(lesson: ResolvedLesson) -> impl IntoView {
                 .iter()
                 .map(|e| format!("{} (term {}, {} ms)", lab.engine.with_untracked(|en| en.nodes()[e.node].name.clone()), e.term, e.time))
                 .collect::<Vec<_>>();
+            let step_downs = a
+                .step_downs
+                .iter()
+                .map(|e| format!("{} (led term {}; {} ms)", lab.engine.with_untracked(|en| en.nodes()[e.node].name.clone()), e.term, e.time))
+                .collect::<Vec<_>>();
             let violations = a
                 .violations
                 .iter()
-                .map(|v| view! { <li class="lost"><strong>{v.property.name()}</strong>{format!(" violated at {} ms: {}. ({})", v.time, v.text, v.property.statement())}</li> })
+                .map(|v| raft_violated(v).item())
                 .collect_view();
             view! {
                 <p>{if elections.is_empty() { "No leader elected yet.".to_string() } else { format!("Leaders elected: {}.", elections.join(", ")) }}</p>
+                {(!step_downs.is_empty()).then(|| view! { <p data-testid="raft-step-downs">{format!("Stepped down: {}.", step_downs.join(", "))}</p> })}
                 {if a.violations.is_empty() {
-                    view! { <p class="ok" data-testid="raft-safety">"Safety: election safety, leader append-only, log matching, leader completeness and state machine safety all hold so far."</p> }.into_any()
+                    view! { <p class="ok" data-testid="raft-safety">"Safety: election safety, leader append-only, log matching, leader completeness, state machine safety and linearizable reads all hold so far."</p> }.into_any()
                 } else {
                     view! { <ul data-testid="raft-violations">{violations}</ul> }.into_any()
                 }}
             }
         })
     };
-    let challenge = move || {
-        let i = nav.step.get().ok()?;
-        let c = nav.lesson.with_value(|l| l.steps[i].challenge.clone())?;
-        let met = lab.analysis.with(|a| c.met_by_raft(a));
-        Some(challenge_status(met, c.hint))
-    };
+    let challenge = step_challenge(nav, move |c| lab.analysis.with(|a| c.met_by_raft(a)));
     let panels = view! {
         <section class="panel raft-servers" aria-labelledby="raft-h">
             <h3 id="raft-h">"Servers"</h3>
@@ -647,6 +694,7 @@ pub fn RaftLesson(lesson: ResolvedLesson) -> impl IntoView {
             <h3 id="raft-safety-h">"Elections and safety"</h3>
             {verdict}
         </section>
+        <RaftSwitches lab=lab />
     }
     .into_any();
     view! {
@@ -656,4 +704,79 @@ pub fn RaftLesson(lesson: ResolvedLesson) -> impl IntoView {
         </div>
     }
     .into_any()
+}
+
+/// The rules and refinements of a Raft run as switches: each broken rule ("broken Raft")
+/// and each refinement from Ongaro's dissertation, changing the scenario and re-running it
+/// (the learner's interventions are kept).
+#[component]
+fn RaftSwitches(lab: Lab<Raft>) -> impl IntoView {
+    // A checkbox that flips `x` in the scenario's set `field`; ticked when `x` is in it
+    // (`ticked_when_in`) or when it is not.
+    type Field<T> = fn(&mut RaftScenario) -> &mut BTreeSet<T>;
+    fn switch<T: Ord + Copy + Send + Sync + 'static>(
+        lab: Lab<Raft>,
+        field: Field<T>,
+        x: T,
+        ticked_when_in: bool,
+        (label, help): (&'static str, &'static str),
+    ) -> impl IntoView {
+        let on = move || {
+            let inside = lab.scenario.with(|s| field(&mut s.clone()).contains(&x));
+            inside == ticked_when_in
+        };
+        let toggle = move |_| {
+            let mut s = lab.scenario.get_untracked();
+            let set = field(&mut s);
+            if !set.remove(&x) {
+                set.insert(x);
+            }
+            lab.set_scenario(s);
+        };
+        view! {
+            <label title=help><input type="checkbox" prop:checked=on on:change=toggle />{label}</label>
+        }
+    }
+    let rules = RaftBroken::ALL.map(|b| {
+        let text = match b {
+            RaftBroken::VoteUpToDateCheck => (
+                "Up-to-date check on votes",
+                "§5.4.1: refuse a vote to a candidate whose log is behind",
+            ),
+            RaftBroken::CurrentTermCommit => (
+                "Commit only current-term entries",
+                "§5.4.2: count replicas only for entries of the leader's term",
+            ),
+            RaftBroken::PersistVotedFor => (
+                "votedFor survives a crash",
+                "Figure 2: votedFor is on stable storage",
+            ),
+            RaftBroken::ReadLeadershipCheck => (
+                "Confirm leadership before a read",
+                "dissertation §6.4: a read-index read waits for a majority's heartbeat replies",
+            ),
+        };
+        switch(lab, |s| &mut s.broken, b, false, text)
+    });
+    let refinements = RaftRefinement::ALL.map(|r| {
+        let text = match r {
+            RaftRefinement::PreVote => ("Pre-vote", "dissertation §9.6: ask for pre-votes before raising the term"),
+            RaftRefinement::CheckQuorum => ("Check quorum", "dissertation §6.2: a leader without a majority steps down; votes are ignored while the leader is heard"),
+            RaftRefinement::ReadIndex => ("Read index", "dissertation §6.4: reads skip the log, confirmed by a heartbeat round"),
+        };
+        switch(lab, |s| &mut s.refinements, r, true, text)
+    });
+    view! {
+        <section class="panel raft-switches" aria-labelledby="raft-switches-h">
+            <h3 id="raft-switches-h">"Rules and refinements"</h3>
+            <div class="switch-group" role="group" aria-label="Raft rules (untick to break one)">
+                <span class="switch-head">"Rules (untick to break):"</span>
+                {rules}
+            </div>
+            <div class="switch-group" role="group" aria-label="Raft refinements">
+                <span class="switch-head">"Refinements:"</span>
+                {refinements}
+            </div>
+        </section>
+    }
 }

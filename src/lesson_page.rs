@@ -10,6 +10,7 @@ use crate::lab::Lab;
 use crate::panels::{
     ClientControls, ModeControl, Operations, Replicas, Topology, Transport, ZoomControl,
 };
+use crate::paxos_lesson::PaxosLesson;
 use distlab_sim::lesson::question::{Posed, Question};
 use distlab_sim::lesson::ResolvedLesson;
 use distlab_sim::models::{EngineModel, Replication};
@@ -149,6 +150,7 @@ fn LessonView(lesson: ResolvedLesson) -> impl IntoView {
         "clocks" => view! { <ClocksLesson lesson=lesson /> }.into_any(),
         "leaderless" => view! { <LeaderlessLesson lesson=lesson /> }.into_any(),
         "raft" => view! { <RaftLesson lesson=lesson /> }.into_any(),
+        "paxos" => view! { <PaxosLesson lesson=lesson /> }.into_any(),
         _ => view! { <ReplicationLesson lesson=lesson /> }.into_any(),
     }
 }

@@ -10,6 +10,7 @@ mod isolation;
 mod lab;
 mod lesson_page;
 mod panels;
+mod paxos_lesson;
 
 fn main() {
     app::install_panic_hook();

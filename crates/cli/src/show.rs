@@ -6,8 +6,8 @@ use distlab_sim::engine::{Engine, NodeRole};
 use distlab_sim::lesson::{Goal, Lesson};
 use distlab_sim::models::replication::analysis::Analysis;
 use distlab_sim::models::replication::{Node, ReplicationScenario, Role, View};
-use distlab_sim::models::{leaderless, raft, Clocks, Leaderless, Raft};
-use distlab_sim::Protocol;
+use distlab_sim::models::{leaderless, paxos, raft, Clocks, Leaderless, Paxos, Raft};
+use distlab_sim::{Describe, Protocol};
 use std::fmt::Write;
 
 fn plural(n: u64, one: &str) -> String {
@@ -430,6 +430,20 @@ pub fn engine_summary(lesson: &Lesson, index: usize) -> Result<String, String> {
             o += &question(lesson, index, &engine, cursor)?;
             Ok(o)
         }
+        "paxos" => {
+            let (scenario, ivs) = lesson.engine_run::<Paxos>(index)?;
+            let engine = Engine::new(scenario.setup()?, ivs);
+            let cursor = lesson.steps[index].until.cursor(&engine)?;
+            let mut o = heading(lesson, index) + &paxos_summary(&scenario, &engine, cursor);
+            if let Some(c) = &lesson.steps[index].challenge {
+                // Judged on the whole run: a value may still be chosen after the cursor.
+                let end = engine.trace().len().checked_sub(1);
+                let met = c.met_by_paxos(&paxos::analysis::analyze(&engine, end));
+                o += &challenge_line(c.goal_name(), met);
+            }
+            o += &question(lesson, index, &engine, cursor)?;
+            Ok(o)
+        }
         other => Err(format!("no summary for {other} lessons")),
     }
 }
@@ -539,15 +553,116 @@ fn raft_summary(engine: &Engine<raft::Node>, cursor: Option<usize>) -> String {
         let _ = writeln!(o, "safety: no violation of Figure 3's properties");
     }
     for v in &a.violations {
-        let _ = writeln!(
-            o,
-            "VIOLATION of {} at {} ms: {}",
-            v.property.name(),
-            v.time,
-            v.text
-        );
+        violation_line(&mut o, v.property.name(), v.time, &v.text);
     }
     o
+}
+
+/// A Paxos run up to `cursor`: the backoff and broken rules, the ballots each proposer
+/// started and how many were preempted, adoptions, every node's state there (crashed ones
+/// marked), the value chosen and learned, and the safety monitor's verdict.
+fn paxos_summary(
+    scenario: &paxos::PaxosScenario,
+    engine: &Engine<paxos::Node>,
+    cursor: Option<usize>,
+) -> String {
+    let a = paxos::analysis::analyze(engine, cursor);
+    let names: Vec<String> = engine.nodes().iter().map(|n| n.name.clone()).collect();
+    let name = |i: usize| names.get(i).cloned().unwrap_or_default();
+    let names_of = |ns: &[usize]| ns.iter().map(|&n| name(n)).collect::<Vec<_>>().join(", ");
+    let mut o = String::new();
+    let t = cursor.map_or(0, |c| engine.trace()[c].time);
+    let backoff = match scenario.backoff_ms {
+        0 => "none (a preempted proposer retries at once)".to_string(),
+        ms => format!("random, up to {ms} ms"),
+    };
+    let broken: Vec<&str> = scenario.broken.iter().map(|b| b.name()).collect();
+    let _ = writeln!(
+        o,
+        "cursor at {t} ms; backoff {backoff}; broken rules: {}",
+        if broken.is_empty() {
+            "none".to_string()
+        } else {
+            broken.join(", ")
+        }
+    );
+    for (p, ballots) in a.ballots_per_proposer() {
+        let shown: Vec<String> = ballots.iter().take(8).map(|b| b.to_string()).collect();
+        let more = if ballots.len() > 8 { ", …" } else { "" };
+        let preempted = a.preempted.iter().filter(|x| x.proposer == p).count();
+        let _ = writeln!(
+            o,
+            "{} started {} ({}{more}), {preempted} preempted",
+            name(p),
+            plural(ballots.len() as u64, "ballot"),
+            shown.join(", ")
+        );
+    }
+    for ad in &a.adoptions {
+        let own = match &ad.own {
+            Some(v) if *v != ad.value => format!(", not its own {v}"),
+            _ => String::new(),
+        };
+        let _ = writeln!(
+            o,
+            "t={:>5} ms  {} adopts {} (accepted in {}) for ballot {}{own}",
+            ad.time,
+            name(ad.proposer),
+            ad.value,
+            ad.from,
+            ad.ballot
+        );
+    }
+    let up = engine.world_at(cursor).map(|w| w.up).unwrap_or_default();
+    for (i, v) in engine.views_at(cursor).iter().enumerate() {
+        let fields: Vec<String> = v.fields().iter().map(|(k, x)| format!("{k} {x}")).collect();
+        let down = if up.get(i).copied().unwrap_or(true) {
+            ""
+        } else {
+            " (crashed)"
+        };
+        let _ = writeln!(o, "{:<6} {}{down}", name(i), fields.join(", "));
+    }
+    match &a.chosen {
+        Some(c) => {
+            let _ = writeln!(
+                o,
+                "chosen: {} in ballot {} at {} ms (accepted by {})",
+                c.value,
+                c.ballot,
+                c.time,
+                names_of(&c.acceptors)
+            );
+        }
+        None => {
+            let _ = writeln!(o, "chosen: nothing yet");
+        }
+    }
+    for l in &a.learned {
+        let _ = writeln!(
+            o,
+            "t={:>5} ms  {} learns {} (ballot {})",
+            l.time,
+            name(l.learner),
+            l.value,
+            l.ballot
+        );
+    }
+    if a.violations.is_empty() {
+        let _ = writeln!(
+            o,
+            "safety: at most one value chosen, only a proposed value chosen, only a chosen value learned — all hold"
+        );
+    }
+    for v in &a.violations {
+        violation_line(&mut o, v.property.name(), v.time, &v.text);
+    }
+    o
+}
+
+/// `VIOLATION of PROPERTY at T ms: TEXT` (a safety monitor's violation, Raft's or Paxos's).
+fn violation_line(o: &mut String, property: &str, time: u64, text: &str) {
+    let _ = writeln!(o, "VIOLATION of {property} at {time} ms: {text}");
 }
 
 /// `t=… ms  label   L=(c, n) V=[…]` for every trace step up to `cursor`.
@@ -563,4 +678,55 @@ fn events_with_clocks<P: Protocol>(engine: &Engine<P>, cursor: Option<usize>) ->
         let _ = writeln!(o, "t={:>5} ms  {}{clocks}", m.time, m.label);
     }
     o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::engine_summary;
+    use distlab_sim::lesson::built_in;
+
+    fn paxos_step(title: &str) -> String {
+        let l = built_in().into_iter().find(|l| l.id == "paxos").unwrap();
+        let i = l.steps.iter().position(|s| s.title == title).unwrap();
+        engine_summary(&l, i).unwrap()
+    }
+
+    #[test]
+    fn paxos_summaries_read_the_run() {
+        let o = paxos_step("Two phases, one value");
+        assert!(o.contains("Paxos — step 1/8: Two phases, one value"), "{o}");
+        assert!(o.contains("cursor at 40 ms"), "{o}");
+        assert!(
+            o.contains("chosen: A in ballot 1.1 at 30 ms (accepted by a1, a2)"),
+            "{o}"
+        );
+        assert!(o.contains("l1 learns A (ballot 1.1)"), "{o}");
+        assert!(o.contains("a3     promised 1.1, accepted A in 1.1"), "{o}");
+        assert!(o.contains("all hold"), "{o}");
+        let o = paxos_step("A later proposer adopts the value");
+        assert!(
+            o.contains("p2 adopts A (accepted in 1.1) for ballot 1.2, not its own B"),
+            "{o}"
+        );
+        assert!(
+            o.contains("[x] Accept it: B would be chosen too, after A"),
+            "{o}"
+        );
+        let o = paxos_step("Duelling proposers");
+        assert!(o.contains("backoff none"), "{o}");
+        assert!(o.contains("p1 started 46 ballots (1.1, 2.1, 4.1,"), "{o}");
+        assert!(o.contains("45 preempted"), "{o}");
+        assert!(o.contains("chosen: nothing yet"), "{o}");
+        let o = paxos_step("Broken Paxos: ignore the promises");
+        assert!(o.contains("broken rules: adopt-accepted-value"), "{o}");
+        assert!(
+            o.contains("VIOLATION of at most one chosen at 130 ms"),
+            "{o}"
+        );
+        let o = paxos_step("Your turn: make them duel");
+        assert!(
+            o.contains("challenge: no-value-chosen — not met by this run"),
+            "{o}"
+        );
+    }
 }

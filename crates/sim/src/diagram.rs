@@ -57,6 +57,8 @@ pub struct Arrow {
     pub label: String,
     pub details: Vec<(String, String)>,
     pub outcome: Outcome,
+    /// The message's epoch (see [`crate::Describe::epoch`]), e.g. `("term", 2)`.
+    pub epoch: Option<(&'static str, u64)>,
 }
 
 impl Arrow {
@@ -242,6 +244,7 @@ impl Diagram {
                     label: s.payload.label(),
                     details: s.payload.fields(),
                     outcome: Outcome::InFlight,
+                    epoch: s.payload.epoch(),
                 });
             }
             match &ev.kind {

@@ -56,4 +56,10 @@ pub trait Describe {
     fn kind(&self) -> &'static str {
         "message"
     }
+    /// The epoch a message belongs to, named — `("term", 3)` for a Raft RPC of term 3,
+    /// `("round", 2)` for a Paxos message of ballot round 2 — so the diagram can colour
+    /// messages by it. `None` (the default) for messages outside any epoch.
+    fn epoch(&self) -> Option<(&'static str, u64)> {
+        None
+    }
 }

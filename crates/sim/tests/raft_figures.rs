@@ -261,6 +261,10 @@ fn a_partitioned_old_leader_cannot_commit_and_steps_down_on_healing() {
         matches!(steps_down, Some(t) if t >= 1_800),
         "{steps_down:?}"
     );
+    let a = distlab_sim::models::raft::analysis::analyze(&e, Some(e.trace().len() - 1));
+    let downs: Vec<(usize, u64)> = a.step_downs.iter().map(|t| (t.node, t.term)).collect();
+    assert_eq!(downs, [(old, 1)], "the analysis reports the step-down");
+    assert_eq!(Some(a.step_downs[0].time), steps_down);
     // Its entry 2 was overwritten by the new leader's; every log agrees at the end.
     let s = servers(&e);
     for x in &s {
@@ -273,5 +277,58 @@ fn a_partitioned_old_leader_cannot_commit_and_steps_down_on_healing() {
             value: "2".into()
         }
     );
+    // The client's retry of its stale write reached the new leader: a new entry 3.
+    assert_eq!(
+        s[old].log[2].command,
+        Command::Put {
+            key: "x".into(),
+            value: "stale".into()
+        }
+    );
     assert!(p.summary.contains("never commit"));
+}
+
+#[test]
+fn diagram_arrows_carry_the_term_of_their_message() {
+    use distlab_sim::diagram::Diagram;
+    let (_, e, _) = run("split-vote");
+    let d = Diagram::build(&e);
+    let mut terms = std::collections::BTreeSet::new();
+    for (a, s) in d
+        .arrows
+        .iter()
+        .zip(e.trace().iter().flat_map(|ev| ev.sent.iter()))
+    {
+        assert_eq!(a.id, s.id);
+        let want = match &s.payload {
+            Msg::RequestVote { term, .. }
+            | Msg::RequestVoteReply { term, .. }
+            | Msg::AppendEntries { term, .. }
+            | Msg::AppendEntriesReply { term, .. } => Some(("term", *term)),
+            _ => None,
+        };
+        assert_eq!(a.epoch, want, "{}", a.label);
+        if let Some((_, t)) = a.epoch {
+            terms.insert(t);
+        }
+    }
+    assert_eq!(terms, [1, 2, 3].into(), "terms 1, 2 (split) and 3");
+}
+
+#[test]
+fn the_raft_lab_has_one_step_per_preset() {
+    let lab = presets::lab_lesson();
+    let all = presets::all();
+    assert_eq!((lab.id.as_str(), lab.model.as_str()), ("raft-lab", "raft"));
+    assert_eq!(lab.steps.len(), all.len());
+    for (step, p) in lab.steps.iter().zip(&all) {
+        assert_eq!(step.title, p.title);
+        let (s, ivs) = step.raft().expect("a Raft step");
+        assert_eq!((s, ivs), (&p.scenario, &p.interventions[..]));
+        assert!(step.html.starts_with("<p>"), "{}", step.html);
+    }
+    // As the app reads it: through JSON.
+    let json = serde_json::to_string(&lab).unwrap();
+    let back: distlab_sim::lesson::ResolvedLesson = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, lab);
 }

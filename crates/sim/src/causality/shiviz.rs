@@ -312,6 +312,7 @@ impl Execution {
                     at: time(m.to),
                     step: self.position[m.to],
                 },
+                epoch: None,
             })
             .collect();
         Diagram {

@@ -4,8 +4,9 @@
 //! challenge. The app ships resolved lessons (so it needs no TOML or markdown parser);
 //! everything here except [`source`] works without the `lesson-files` feature.
 //!
-//! Models with lessons: the engine models (`replication`, `clocks`, `leaderless`: a run of
-//! the engine, stepped event by event; see [`crate::models::EngineModel`]) and `isolation`
+//! Models with lessons: the engine models (`replication`, `clocks`, `leaderless`, `raft`,
+//! `paxos`: a run of the engine, stepped event by event; see
+//! [`crate::models::EngineModel`]) and `isolation`
 //! (a SQL script on the transactional store, stepped statement by statement; see
 //! [`isolation`]).
 
@@ -19,6 +20,7 @@ pub use source::*;
 use crate::engine::{Engine, Intervention, Protocol};
 use crate::models::clocks::{self, ClocksScenario};
 use crate::models::leaderless::{self, LeaderlessScenario};
+use crate::models::paxos::{self, PaxosScenario};
 use crate::models::raft::{self, RaftScenario};
 use crate::models::replication::{analysis, Node, ReplicationScenario};
 use crate::models::txn::ast::IsolationLevel;
@@ -81,6 +83,13 @@ pub enum Goal {
     /// Raft lessons: two servers hold the leader role at the same moment (an old leader,
     /// cut off, has not learnt of the newer term).
     TwoLeaders,
+    /// Paxos lessons: by the end of the run no value is chosen, and at least two proposers
+    /// each had a ballot nacked because of another proposer's higher ballot: duelling
+    /// proposers preempting each other (a livelock). Crashing acceptors alone does not count.
+    NoValueChosen,
+    /// Paxos lessons: two different values are chosen (a broken Paxos: the monitor's
+    /// "at most one chosen" fails).
+    TwoValuesChosen,
     /// Isolation lessons: the learner's script runs with no anomaly (no cycle in Adya's
     /// dependency graph) while keeping the `keep` statements in one transaction per session,
     /// every session finishing, and no transaction rolled back except by the database.
@@ -96,6 +105,8 @@ impl Goal {
             Goal::CausallyLaterLost => "causally-later-lost",
             Goal::NoLeader => "no-leader",
             Goal::TwoLeaders => "two-leaders",
+            Goal::NoValueChosen => "no-value-chosen",
+            Goal::TwoValuesChosen => "two-values-chosen",
             Goal::NoAnomaly => "no-anomaly",
         }
     }
@@ -107,6 +118,7 @@ impl Goal {
             Goal::LostWrite => model == "replication" || model == "leaderless",
             Goal::CausallyLaterLost => model == "leaderless",
             Goal::NoLeader | Goal::TwoLeaders => model == "raft",
+            Goal::NoValueChosen | Goal::TwoValuesChosen => model == "paxos",
             Goal::NoAnomaly => model == "isolation",
         }
     }
@@ -152,6 +164,10 @@ pub enum StepModel {
         scenario: RaftScenario,
         interventions: Vec<Intervention<raft::Node>>,
     },
+    Paxos {
+        scenario: PaxosScenario,
+        interventions: Vec<Intervention<paxos::Node>>,
+    },
 }
 
 /// A lesson ready to show: every step resolved.
@@ -161,7 +177,7 @@ pub struct ResolvedLesson {
     pub title: String,
     pub summary: String,
     pub order: u32,
-    /// `"replication"`, `"isolation"`, `"clocks"` or `"leaderless"`.
+    /// `"replication"`, `"isolation"`, `"clocks"`, `"leaderless"`, `"raft"` or `"paxos"`.
     pub model: String,
     pub steps: Vec<ResolvedStep>,
 }
@@ -216,6 +232,17 @@ impl ResolvedStep {
     pub fn raft(&self) -> Option<(&RaftScenario, &[Intervention<raft::Node>])> {
         match &self.run {
             StepModel::Raft {
+                scenario,
+                interventions,
+            } => Some((scenario, interventions)),
+            _ => None,
+        }
+    }
+
+    /// A Paxos step's scenario and interventions (`None` for other models).
+    pub fn paxos(&self) -> Option<(&PaxosScenario, &[Intervention<paxos::Node>])> {
+        match &self.run {
+            StepModel::Paxos {
                 scenario,
                 interventions,
             } => Some((scenario, interventions)),
@@ -319,6 +346,32 @@ impl Challenge {
                 !a.elections.iter().any(|e| e.time >= after) && a.working_leader.is_none()
             }
             Goal::TwoLeaders => a.two_leaders.is_some(),
+            _ => false,
+        }
+    }
+
+    /// Whether a Paxos run's analysis (see [`paxos::analysis::analyze`]) meets the
+    /// challenge. For `no-value-chosen` analyse the whole run: before the end a value may
+    /// still be chosen.
+    pub fn met_by_paxos(&self, a: &paxos::analysis::Analysis) -> bool {
+        match self.goal {
+            Goal::NoValueChosen => {
+                let mut duelling: Vec<_> = a
+                    .preempted
+                    .iter()
+                    .filter(|p| {
+                        matches!(p.why, paxos::analysis::Abandoned::Nacked { promised } if promised.proposer != p.proposer)
+                    })
+                    .map(|p| p.proposer)
+                    .collect();
+                duelling.sort_unstable();
+                duelling.dedup();
+                a.chosen.is_none() && duelling.len() >= 2
+            }
+            Goal::TwoValuesChosen => a
+                .chosen_ballots
+                .iter()
+                .any(|c| a.chosen.as_ref().is_some_and(|f| f.value != c.value)),
             _ => false,
         }
     }

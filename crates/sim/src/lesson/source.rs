@@ -22,7 +22,9 @@ use crate::models::txn::ast::IsolationLevel;
 use crate::models::txn::presets::{preset, PRESETS};
 use crate::models::txn::run::run_script;
 use crate::models::txn::script::parse_script;
-use crate::models::{clocks, raft, Clocks, EngineModel, Leaderless, Raft, Replication};
+use crate::models::{
+    clocks, paxos, raft, Clocks, EngineModel, Leaderless, Paxos, Raft, Replication,
+};
 use crate::network::Latency;
 use crate::Time;
 use serde::{Deserialize, Serialize};
@@ -37,7 +39,8 @@ pub struct Lesson {
     pub title: String,
     /// One sentence for the lesson list.
     pub summary: String,
-    /// The model: `"replication"`, `"isolation"`, `"clocks"` or `"leaderless"`.
+    /// The model: `"replication"`, `"isolation"`, `"clocks"`, `"leaderless"`, `"raft"` or
+    /// `"paxos"`.
     pub model: String,
     /// Reading order on the home page (ascending).
     #[serde(default)]
@@ -273,6 +276,11 @@ pub enum NamedAction {
     Timeout {
         node: String,
     },
+    /// Paxos lessons: the proposer `node` starts a new ballot to propose `value`.
+    Propose {
+        node: String,
+        value: String,
+    },
     /// Leaderless lessons: the client reads `key` (every sibling and the version vector);
     /// Raft lessons: the client reads `key` through the leader's log (no `replica`).
     Get {
@@ -335,6 +343,7 @@ impl NamedAction {
             NamedAction::Remove { .. } => "remove",
             NamedAction::Get { .. } => "get",
             NamedAction::Timeout { .. } => "timeout",
+            NamedAction::Propose { .. } => "propose",
         }
     }
 }
@@ -546,6 +555,47 @@ impl LessonModel for Raft {
     }
 }
 
+impl LessonModel for Paxos {
+    const ACTIONS: &'static str = "propose (node, value)";
+    fn model_action(
+        s: &Self::Scenario,
+        a: &NamedAction,
+    ) -> Result<Option<Action<Self::Node>>, String> {
+        let NamedAction::Propose { node, value } = a else {
+            return Ok(None);
+        };
+        let id = s.node(node)?;
+        if id >= s.proposers.len() {
+            let role = if id < s.proposers.len() + s.acceptors.len() {
+                "an acceptor"
+            } else {
+                "a learner"
+            };
+            return Err(format!(
+                "\"{node}\" is {role}, not a proposer: only proposers propose"
+            ));
+        }
+        if value.trim().is_empty() {
+            return Err(format!("propose at {node}: the value is empty"));
+        }
+        Ok(Some(Action::Command {
+            node: id,
+            command: paxos::Operator::Propose {
+                value: value.clone(),
+            },
+        }))
+    }
+    fn goal_met(
+        _: &Self::Scenario,
+        c: &Challenge,
+        engine: &Engine<Self::Node>,
+        upto: Option<usize>,
+    ) -> Option<bool> {
+        matches!(c.goal, Goal::NoValueChosen | Goal::TwoValuesChosen)
+            .then(|| c.met_by_paxos(&paxos::analysis::analyze(engine, upto)))
+    }
+}
+
 impl LessonModel for Leaderless {
     const ACTIONS: &'static str = "add, remove, get";
     fn model_action(
@@ -721,10 +771,11 @@ impl Lesson {
             "clocks" => self.validate_engine::<Clocks>(text),
             "leaderless" => self.validate_engine::<Leaderless>(text),
             "raft" => self.validate_engine::<Raft>(text),
+            "paxos" => self.validate_engine::<Paxos>(text),
             "isolation" => self.validate_isolation(text),
             other => Err(at(
                 1,
-                format!("unknown model \"{other}\": the models are: replication, isolation, clocks, leaderless"),
+                format!("unknown model \"{other}\": the models are: replication, isolation, clocks, leaderless, raft, paxos"),
             )),
         }
     }
@@ -895,12 +946,14 @@ impl Lesson {
     }
 }
 
-const ALL_GOALS: [Goal; 6] = [
+const ALL_GOALS: [Goal; 8] = [
     Goal::StaleRead,
     Goal::LostWrite,
     Goal::CausallyLaterLost,
     Goal::NoLeader,
     Goal::TwoLeaders,
+    Goal::NoValueChosen,
+    Goal::TwoValuesChosen,
     Goal::NoAnomaly,
 ];
 
@@ -1134,9 +1187,14 @@ pub const BUILT_IN: &[(&str, &str)] = &[
         include_str!("../../../../lessons/leader-election.toml"),
     ),
     (
+        "log-replication.toml",
+        include_str!("../../../../lessons/log-replication.toml"),
+    ),
+    (
         "version-vectors.toml",
         include_str!("../../../../lessons/version-vectors.toml"),
     ),
+    ("paxos.toml", include_str!("../../../../lessons/paxos.toml")),
 ];
 
 /// Parses the built-in lessons (sorted by `order`). They are validated by tests.
@@ -1175,6 +1233,13 @@ impl Lesson {
                     "raft" => {
                         let (scenario, interventions) = self.engine_run::<Raft>(i)?;
                         StepModel::Raft {
+                            scenario,
+                            interventions,
+                        }
+                    }
+                    "paxos" => {
+                        let (scenario, interventions) = self.engine_run::<Paxos>(i)?;
+                        StepModel::Paxos {
                             scenario,
                             interventions,
                         }

@@ -6,6 +6,7 @@ pub mod paxos;
 pub mod raft;
 pub mod replication;
 pub mod scenario;
+pub mod search;
 pub mod txn;
 
 use crate::engine::{Engine, PhysicalClock, Protocol, Setup};

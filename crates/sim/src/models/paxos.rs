@@ -216,6 +216,16 @@ impl Describe for Msg {
             Msg::Nack { .. } => "nack",
         }
     }
+    /// The round of the ballot the message is about.
+    fn epoch(&self) -> Option<(&'static str, u64)> {
+        match self {
+            Msg::Prepare { n }
+            | Msg::Promise { n, .. }
+            | Msg::Accept { n, .. }
+            | Msg::Accepted { n, .. }
+            | Msg::Nack { n, .. } => Some(("round", n.round)),
+        }
+    }
 }
 
 /// Timers (proposers only).

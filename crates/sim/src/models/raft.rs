@@ -432,6 +432,18 @@ impl Describe for Msg {
             Msg::Reply { .. } => "reply",
         }
     }
+    /// The term of an RPC or its reply; client messages have none.
+    fn epoch(&self) -> Option<(&'static str, u64)> {
+        match self {
+            Msg::RequestVote { term, .. }
+            | Msg::RequestVoteReply { term, .. }
+            | Msg::PreVote { term, .. }
+            | Msg::PreVoteReply { term, .. }
+            | Msg::AppendEntries { term, .. }
+            | Msg::AppendEntriesReply { term, .. } => Some(("term", *term)),
+            Msg::Request { .. } | Msg::Reply { .. } => None,
+        }
+    }
 }
 
 /// Timers.

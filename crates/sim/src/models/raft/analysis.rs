@@ -8,7 +8,7 @@ use crate::engine::Engine;
 use crate::{NodeId, Time};
 use serde::Serialize;
 
-/// A server becoming candidate or leader.
+/// A server becoming candidate or leader, or a leader stepping down.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Transition {
     pub step: usize,
@@ -33,6 +33,9 @@ pub struct Analysis {
     pub elections: Vec<Transition>,
     /// Servers that became candidates (each election attempt), in order.
     pub candidacies: Vec<Transition>,
+    /// Leaders that stopped leading without crashing (they saw a higher term, or with
+    /// check quorum lost their majority), in order; `term` is the term they led.
+    pub step_downs: Vec<Transition>,
     /// The first moment two up servers both had the leader role: an old leader that has
     /// not yet learnt of the new term.
     pub two_leaders: Option<TwoLeaders>,
@@ -83,6 +86,14 @@ pub fn analyze(engine: &Engine<Node>, upto: Option<usize>) -> Analysis {
                     node: i,
                     term,
                 };
+                if let Some((Role::Leader, led)) = was {
+                    if role != Role::Leader && up.get(i).copied().unwrap_or(false) {
+                        a.step_downs.push(Transition {
+                            term: led,
+                            ..t.clone()
+                        });
+                    }
+                }
                 match role {
                     Role::Leader => a.elections.push(t),
                     Role::Candidate

@@ -214,34 +214,17 @@ pub fn random_schedule(
 /// while `property` still fails, so every intervention left is needed.
 pub fn shrink(
     scenario: &RaftScenario,
-    mut interventions: Vec<Intervention<Node>>,
+    interventions: Vec<Intervention<Node>>,
     property: Property,
 ) -> Vec<Intervention<Node>> {
-    let fails = |ivs: &[Intervention<Node>]| {
+    crate::models::search::shrink_by(interventions, |ivs| {
         scenario.setup().is_ok_and(|setup| {
             run_checked(setup, ivs.to_vec())
                 .1
                 .iter()
                 .any(|v| v.property == property)
         })
-    };
-    // Passes until none removes anything: dropping one intervention can make another
-    // unnecessary.
-    loop {
-        let before = interventions.len();
-        let mut i = interventions.len();
-        while i > 0 {
-            i -= 1;
-            let mut fewer = interventions.clone();
-            fewer.remove(i);
-            if fails(&fewer) {
-                interventions = fewer;
-            }
-        }
-        if interventions.len() == before {
-            return interventions;
-        }
-    }
+    })
 }
 
 /// Runs `runs` seeds from `first_seed` on `base` (its broken rules and refinements included) and reports

@@ -17,6 +17,9 @@ pub struct Preset {
     pub summary: &'static str,
     pub scenario: RaftScenario,
     pub interventions: Vec<Intervention<super::Node>>,
+    /// Where the page puts the cursor (simulated ms): the moment the preset is about.
+    /// `None`: the end of the run.
+    pub show_ms: Option<u64>,
 }
 
 /// Every preset, in teaching order.
@@ -82,6 +85,7 @@ pub fn leader_at(s: &RaftScenario, t: u64) -> Option<NodeId> {
 /// A normal election and a write committed on a majority.
 pub fn normal_election() -> Preset {
     Preset {
+        show_ms: None,
         id: "normal-election",
         title: "Normal election",
         summary: "A follower times out, asks for votes, wins a majority and leads; a client's write is replicated and committed.",
@@ -95,6 +99,7 @@ pub fn leader_crash() -> Preset {
     let s = five();
     let leader = leader_at(&s, 600).unwrap_or(0);
     Preset {
+        show_ms: None,
         id: "leader-crash",
         title: "Leader crash and re-election",
         summary: "The leader crashes at 700 ms: heartbeats stop, a follower times out and is elected in the next term; the write made before the crash survives.",
@@ -126,6 +131,7 @@ pub fn split_vote() -> Preset {
     ];
     let leader = leader_at(&s, 600).unwrap_or(2);
     Preset {
+        show_ms: None,
         id: "split-vote",
         title: "Split vote",
         summary: "After the leader crashes, s1 and s5 time out together: each gets two votes of five, nobody wins term 2, and a randomized timeout settles it in term 3.",
@@ -146,12 +152,14 @@ pub fn partitioned_leader() -> Preset {
     s.duration_ms = 2_600;
     let leader = leader_at(&s, 600).unwrap_or(2);
     let rest: Vec<NodeId> = (0..5).filter(|&i| i != leader).collect();
+    s.clients[0].server = Some(s.servers[leader].clone());
     s.clients.push(ClientSpec {
         name: "client2".into(),
         place: None,
         server: Some(s.servers[rest[0]].clone()),
     });
     Preset {
+        show_ms: None,
         id: "partitioned-leader",
         title: "A partitioned old leader",
         summary: "The leader and one client are cut off from the other three servers: it appends the client's write but can never commit it; the majority elects a new leader and commits its own write; on healing the old leader sees the higher term, steps down, and its uncommitted entry is overwritten.",
@@ -202,6 +210,7 @@ pub fn figure_7() -> Preset {
         initial("f", 7, None, &[1, 1, 1, 2, 2, 2, 3, 3, 3, 3, 3]),
     ];
     Preset {
+        show_ms: Some(250),
         id: "figure-7",
         title: "Figure 7: follower logs repaired",
         summary: "The paper's Figure 7. The top server is elected leader of term 8; its AppendEntries are refused until nextIndex backs off to where each follower's log matches, then missing entries are sent and conflicting ones deleted.",
@@ -239,6 +248,7 @@ fn figure_8_scenario(broken: bool) -> RaftScenario {
 /// before crashing, and the monitor reports the committed entry overwritten.
 pub fn figure_8(broken: bool) -> Preset {
     Preset {
+        show_ms: Some(300),
         id: if broken {
             "figure-8-broken"
         } else {
@@ -271,6 +281,7 @@ pub fn figure_8(broken: bool) -> Preset {
 /// can no longer be elected: a majority has a log more up-to-date than its own.
 pub fn figure_8_current_term_entry() -> Preset {
     Preset {
+        show_ms: Some(350),
         id: "figure-8-e",
         title: "Figure 8 (e): a current-term entry commits",
         summary: "S1, leader of term 4, gets a client's write (an entry of term 4) onto a majority before it crashes: that entry and the term-2 entry before it are committed, and S5 cannot win an election.",
@@ -284,5 +295,40 @@ pub fn figure_8_current_term_entry() -> Preset {
             timeout(115, 4),
             timeout(140, 4),
         ],
+    }
+}
+
+/// The presets as a lesson without narration beyond each preset's summary: the page's
+/// "Raft lab", one step per preset, where every control (crash, partition, time out, the
+/// rules and refinements) is the learner's. Id `raft-lab`, ordered just after the Raft
+/// lessons.
+#[cfg(feature = "lesson-files")]
+pub fn lab_lesson() -> crate::lesson::ResolvedLesson {
+    use crate::lesson::{markdown_to_safe_html, ResolvedLesson, ResolvedStep, StepModel, Until};
+    let steps = all()
+        .into_iter()
+        .map(|p| ResolvedStep {
+            title: p.title.to_string(),
+            html: markdown_to_safe_html(&format!(
+                "{}\n\nCrash, restart or time out servers from their rows, cut the network, drop messages in flight, and switch rules and refinements below the diagram: the run continues from there and the safety monitor checks every event.",
+                p.summary
+            )),
+            run: StepModel::Raft {
+                scenario: p.scenario,
+                interventions: p.interventions,
+            },
+            until: p.show_ms.map_or(Until::End, Until::Time),
+            challenge: None,
+            question: None,
+            zoom: p.show_ms.map(|_| 4.0),
+        })
+        .collect();
+    ResolvedLesson {
+        id: "raft-lab".into(),
+        title: "Raft lab".into(),
+        summary: "The classic Raft situations, ready to break: elections, a leader crash, a split vote, a partitioned old leader, and the paper's Figures 7 and 8 — with every rule and refinement as a switch.".into(),
+        order: 68,
+        model: "raft".into(),
+        steps,
     }
 }
