@@ -47,6 +47,26 @@ pub struct LessonRun<M: EngineModel + 'static> {
     pub experimenting: Signal<bool>,
 }
 
+impl<M: EngineModel + 'static> LessonRun<M> {
+    /// The lesson page: the narration (with the step's question, and `challenge`'s status)
+    /// beside the lab column — transport, the diagram with `highlights`, then `panels`.
+    pub fn page(
+        &self,
+        challenge: ViewFn,
+        highlights: Signal<Vec<Highlight>>,
+        panels: AnyView,
+    ) -> AnyView {
+        let (nav, posed) = (self.nav, self.posed);
+        view! {
+            <div class="lesson-layout">
+                <Narration nav=nav challenge=challenge posed=posed />
+                {lab_column(self.lab, highlights, self.experimenting, self.reload, panels)}
+            </div>
+        }
+        .into_any()
+    }
+}
+
 /// A lesson of model `M`: loads each step's run into one [`Lab`], handles keys, and tells
 /// when the learner has left the step's run. `run_of` reads a resolved step's run.
 pub fn engine_lesson<M: EngineModel + 'static>(
@@ -389,18 +409,13 @@ fn lamport_vs_vector(lab: Lab<Clocks>) -> LamportVsVector {
 /// `model = "clocks"`: nodes with their physical, Lamport and vector clocks.
 #[component]
 pub fn ClocksLesson(lesson: ResolvedLesson) -> impl IntoView {
-    let LessonRun {
-        nav,
-        lab,
-        reload,
-        posed,
-        experimenting,
-        ..
-    } = match engine_lesson::<Clocks>(lesson, |s| s.clocks().map(|(a, b)| (a.clone(), b.to_vec())))
-    {
-        Ok(x) => x,
-        Err(e) => return cannot_show(e),
-    };
+    let run =
+        match engine_lesson::<Clocks>(lesson, |s| s.clocks().map(|(a, b)| (a.clone(), b.to_vec())))
+        {
+            Ok(x) => x,
+            Err(e) => return cannot_show(e),
+        };
+    let LessonRun { lab, .. } = run;
     let compare = lamport_vs_vector(lab);
     let nodes = move || {
         let step = lab.panel_step.get();
@@ -434,13 +449,7 @@ pub fn ClocksLesson(lesson: ResolvedLesson) -> impl IntoView {
         <ClockControls lab=lab />
     }
     .into_any();
-    view! {
-        <div class="lesson-layout">
-            <Narration nav=nav challenge=|| () posed=posed />
-            {lab_column(lab, compare.highlights, experimenting, reload, panels)}
-        </div>
-    }
-    .into_any()
+    run.page(ViewFn::from(|| ()), compare.highlights, panels)
 }
 
 fn kv_highlights(a: &Analysis) -> Vec<Highlight> {
@@ -466,19 +475,13 @@ fn kv_highlights(a: &Analysis) -> Vec<Highlight> {
 /// writes and resurrected items.
 #[component]
 pub fn LeaderlessLesson(lesson: ResolvedLesson) -> impl IntoView {
-    let LessonRun {
-        nav,
-        lab,
-        reload,
-        posed,
-        experimenting,
-        ..
-    } = match engine_lesson::<Leaderless>(lesson, |s| {
+    let run = match engine_lesson::<Leaderless>(lesson, |s| {
         s.leaderless().map(|(a, b)| (a.clone(), b.to_vec()))
     }) {
         Ok(x) => x,
         Err(e) => return cannot_show(e),
     };
+    let LessonRun { nav, lab, .. } = run;
     let highlights = Memo::new(move |_| lab.analysis.with(kv_highlights));
     let replicas = move || {
         let step = lab.panel_step.get();
@@ -557,13 +560,7 @@ pub fn LeaderlessLesson(lesson: ResolvedLesson) -> impl IntoView {
         <ClockControls lab=lab />
     }
     .into_any();
-    view! {
-        <div class="lesson-layout">
-            <Narration nav=nav challenge=challenge posed=posed />
-            {lab_column(lab, highlights.into(), experimenting, reload, panels)}
-        </div>
-    }
-    .into_any()
+    run.page(ViewFn::from(challenge), highlights.into(), panels)
 }
 
 /// The monitor's violations marked on the diagram at the event after which each property
@@ -589,17 +586,12 @@ fn raft_violated(v: &RaftViolation) -> Violated<'_> {
 /// commit index, election timer), elections so far, and the safety monitor's verdict.
 #[component]
 pub fn RaftLesson(lesson: ResolvedLesson) -> impl IntoView {
-    let LessonRun {
-        nav,
-        lab,
-        reload,
-        posed,
-        experimenting,
-        ..
-    } = match engine_lesson::<Raft>(lesson, |s| s.raft().map(|(a, b)| (a.clone(), b.to_vec()))) {
-        Ok(x) => x,
-        Err(e) => return cannot_show(e),
-    };
+    let run =
+        match engine_lesson::<Raft>(lesson, |s| s.raft().map(|(a, b)| (a.clone(), b.to_vec()))) {
+            Ok(x) => x,
+            Err(e) => return cannot_show(e),
+        };
+    let LessonRun { nav, lab, .. } = run;
     let highlights = Memo::new(move |_| lab.analysis.with(raft_highlights));
     let servers = move || {
         let step = lab.panel_step.get();
@@ -697,37 +689,34 @@ pub fn RaftLesson(lesson: ResolvedLesson) -> impl IntoView {
         <RaftSwitches lab=lab />
     }
     .into_any();
-    view! {
-        <div class="lesson-layout">
-            <Narration nav=nav challenge=challenge posed=posed />
-            {lab_column(lab, highlights.into(), experimenting, reload, panels)}
-        </div>
-    }
-    .into_any()
+    run.page(ViewFn::from(challenge), highlights.into(), panels)
 }
 
 /// The rules and refinements of a Raft run as switches: each broken rule ("broken Raft")
 /// and each refinement from Ongaro's dissertation, changing the scenario and re-running it
 /// (the learner's interventions are kept).
+/// Reads and changes one of a Raft scenario's sets (`broken`, `refinements`).
+type SetAccess<T> = (
+    fn(&RaftScenario) -> &BTreeSet<T>,
+    fn(&mut RaftScenario) -> &mut BTreeSet<T>,
+);
+
 #[component]
 fn RaftSwitches(lab: Lab<Raft>) -> impl IntoView {
-    // A checkbox that flips `x` in the scenario's set `field`; ticked when `x` is in it
+    // A checkbox that flips `x` in one of the scenario's sets (read with `get`, changed
+    // with `get_mut`); ticked when `x` is in it
     // (`ticked_when_in`) or when it is not.
-    type Field<T> = fn(&mut RaftScenario) -> &mut BTreeSet<T>;
     fn switch<T: Ord + Copy + Send + Sync + 'static>(
         lab: Lab<Raft>,
-        field: Field<T>,
+        (get, get_mut): SetAccess<T>,
         x: T,
         ticked_when_in: bool,
         (label, help): (&'static str, &'static str),
     ) -> impl IntoView {
-        let on = move || {
-            let inside = lab.scenario.with(|s| field(&mut s.clone()).contains(&x));
-            inside == ticked_when_in
-        };
+        let on = move || lab.scenario.with(|s| get(s).contains(&x)) == ticked_when_in;
         let toggle = move |_| {
             let mut s = lab.scenario.get_untracked();
-            let set = field(&mut s);
+            let set = get_mut(&mut s);
             if !set.remove(&x) {
                 set.insert(x);
             }
@@ -756,7 +745,7 @@ fn RaftSwitches(lab: Lab<Raft>) -> impl IntoView {
                 "dissertation §6.4: a read-index read waits for a majority's heartbeat replies",
             ),
         };
-        switch(lab, |s| &mut s.broken, b, false, text)
+        switch(lab, (|s| &s.broken, |s| &mut s.broken), b, false, text)
     });
     let refinements = RaftRefinement::ALL.map(|r| {
         let text = match r {
@@ -764,7 +753,7 @@ fn RaftSwitches(lab: Lab<Raft>) -> impl IntoView {
             RaftRefinement::CheckQuorum => ("Check quorum", "dissertation §6.2: a leader without a majority steps down; votes are ignored while the leader is heard"),
             RaftRefinement::ReadIndex => ("Read index", "dissertation §6.4: reads skip the log, confirmed by a heartbeat round"),
         };
-        switch(lab, |s| &mut s.refinements, r, true, text)
+        switch(lab, (|s| &s.refinements, |s| &mut s.refinements), r, true, text)
     });
     view! {
         <section class="panel raft-switches" aria-labelledby="raft-switches-h">

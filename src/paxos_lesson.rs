@@ -6,11 +6,8 @@
 //! engine-lesson pieces of [`crate::engine_lessons`].
 
 use crate::diagram::Highlight;
-use crate::engine_lessons::{
-    cannot_show, engine_lesson, lab_column, step_challenge, LessonRun, Violated,
-};
+use crate::engine_lessons::{cannot_show, engine_lesson, step_challenge, LessonRun, Violated};
 use crate::lab::Lab;
-use crate::lesson_page::Narration;
 use distlab_sim::lesson::ResolvedLesson;
 use distlab_sim::models::paxos::{analysis::Analysis, monitor::Violation, Operator, View};
 use distlab_sim::models::Paxos;
@@ -127,17 +124,12 @@ fn proposer_row(lab: Lab<Paxos>, nodes: Memo<Nodes>, i: usize, name: String) -> 
 /// chosen after the cursor).
 #[component]
 pub fn PaxosLesson(lesson: ResolvedLesson) -> impl IntoView {
-    let LessonRun {
-        nav,
-        lab,
-        reload,
-        posed,
-        experimenting,
-        ..
-    } = match engine_lesson::<Paxos>(lesson, |s| s.paxos().map(|(a, b)| (a.clone(), b.to_vec()))) {
-        Ok(x) => x,
-        Err(e) => return cannot_show(e),
-    };
+    let run =
+        match engine_lesson::<Paxos>(lesson, |s| s.paxos().map(|(a, b)| (a.clone(), b.to_vec()))) {
+            Ok(x) => x,
+            Err(e) => return cannot_show(e),
+        };
+    let LessonRun { nav, lab, .. } = run;
     let highlights = Memo::new(move |_| lab.analysis.with(paxos_highlights));
     let nodes = Memo::new(move |_| {
         let step = lab.panel_step.get();
@@ -292,11 +284,5 @@ pub fn PaxosLesson(lesson: ResolvedLesson) -> impl IntoView {
         </section>
     }
     .into_any();
-    view! {
-        <div class="lesson-layout">
-            <Narration nav=nav challenge=challenge posed=posed />
-            {lab_column(lab, highlights.into(), experimenting, reload, panels)}
-        </div>
-    }
-    .into_any()
+    run.page(ViewFn::from(challenge), highlights.into(), panels)
 }

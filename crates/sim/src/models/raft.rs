@@ -908,7 +908,7 @@ impl Server {
     /// [`Refinement::ReadIndex`]: answers the waiting reads whose leadership round a
     /// majority echoed and whose read index is applied (thesis §6.4).
     fn serve_reads(&mut self, ctx: &mut Ctx<Node>) {
-        if self.role != Role::Leader {
+        if self.reads.is_empty() || self.role != Role::Leader {
             return;
         }
         let committed_in_term = self.term_at(self.commit_index) == self.current_term;

@@ -5,7 +5,21 @@
 use crate::engine::{Action, Intervention, Protocol};
 use crate::network::Latency;
 use crate::{NodeId, Time};
-use rand::Rng;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+/// The network noise a search gives the run of `seed`: a loss rate (0–10 %, in half the
+/// runs) and jitter (0–20 simulated ms), drawn from `seed ^ salt` (each search has its own
+/// salt, so the same seed gives different searches different noise).
+pub fn network_noise(seed: u64, salt: u64) -> (f64, Time) {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ salt);
+    let loss = if rng.random_bool(0.5) {
+        rng.random_range(0.0..0.1)
+    } else {
+        0.0
+    };
+    (loss, rng.random_range(0..=20))
+}
 
 /// A random network fault among `nodes` nodes at `now`, and its repair: the fault to apply
 /// now, and `(when, action)` to undo it. One of: a partition into two random sides (healed

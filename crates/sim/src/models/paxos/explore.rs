@@ -14,6 +14,7 @@
 use super::monitor::{run_checked, Property, Violation};
 use super::{Broken, Node, Operator, PaxosScenario, Phase};
 use crate::engine::{Action, Engine, Intervention};
+use crate::models::search::network_noise;
 pub use crate::models::search::{network_fault, shrink_by};
 use crate::{NodeId, Time};
 use rand::{Rng, SeedableRng};
@@ -58,15 +59,9 @@ pub struct Report {
 /// The scenario a seed runs: `base` with the seed, a random loss rate (0–10 %, in half the
 /// runs) and jitter (0–20 ms).
 pub fn scenario_for(base: &PaxosScenario, seed: u64) -> PaxosScenario {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x0BA5_05EE_D0F5);
     let mut s = base.clone();
     s.seed = seed;
-    s.loss = if rng.random_bool(0.5) {
-        rng.random_range(0.0..0.1)
-    } else {
-        0.0
-    };
-    s.jitter_ms = rng.random_range(0..=20);
+    (s.loss, s.jitter_ms) = network_noise(seed, 0x0BA5_05EE_D0F5);
     s
 }
 

@@ -124,9 +124,8 @@ pub fn analyze(engine: &Engine<Node>, upto: Option<usize>) -> Analysis {
                 });
             }
         }
-        monitor.check(step, time, nodes);
         if let Some(event) = engine.trace().get(step) {
-            monitor.check_event(step, event);
+            monitor.observe(step, event, nodes);
         }
         before = now;
     };

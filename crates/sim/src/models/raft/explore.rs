@@ -49,15 +49,9 @@ pub struct Report {
 
 /// The scenario a seed runs: `base` with the seed, a random loss rate (0–10 %) and jitter.
 pub fn scenario_for(base: &RaftScenario, seed: u64) -> RaftScenario {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x005E_ED0F_F417);
     let mut s = base.clone();
     s.seed = seed;
-    s.loss = if rng.random_bool(0.5) {
-        rng.random_range(0.0..0.1)
-    } else {
-        0.0
-    };
-    s.jitter_ms = rng.random_range(0..=20);
+    (s.loss, s.jitter_ms) = crate::models::search::network_noise(seed, 0x005E_ED0F_F417);
     s
 }
 

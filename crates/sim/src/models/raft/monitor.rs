@@ -294,6 +294,14 @@ impl Monitor {
 }
 
 impl Monitor {
+    /// Checks everything after trace step `step`, whose event is `event`: the servers'
+    /// states ([`Monitor::check`]) and the operations it completed
+    /// ([`Monitor::check_event`]).
+    pub fn observe(&mut self, step: usize, event: &Event<Node>, nodes: &[Node]) {
+        self.check(step, event.time, nodes);
+        self.check_event(step, event);
+    }
+
     /// Checks the client side of trace step `step`: remembers invoked operations and, for
     /// each completed read, checks [`Property::LinearizableReads`] against the committed
     /// log (call after [`Monitor::check`] for the same step).
@@ -354,15 +362,13 @@ pub fn run_checked(
     let names = setup.nodes.iter().map(|n| n.name.clone()).collect();
     let mut m = Monitor::new(names);
     let mut e = Engine::start_with(setup, interventions);
+    // Start-up events happen before the first step returns: check their joint result.
     for (step, event) in e.trace().iter().enumerate() {
-        m.check(step, 0, &e.world().nodes);
-        m.check_event(step, event);
+        m.observe(step, event, &e.world().nodes);
     }
     while e.step() {
-        let w = e.world();
         let step = e.trace().len() - 1;
-        m.check(step, w.now, &w.nodes);
-        m.check_event(step, &e.trace()[step]);
+        m.observe(step, &e.trace()[step], &e.world().nodes);
     }
     (e, m.violations)
 }
