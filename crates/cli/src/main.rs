@@ -12,12 +12,17 @@
 //! distlab raft explore --seeds N [--from S] [--servers 3|5|7] [--broken RULE]... [--refinement NAME]... [--json]
 //!                                          random faults vs. Raft's safety properties
 //! distlab raft replay FILE [--json]        check a saved run again
+//! distlab check linearizability FILE --model register|cas-register|kv|set [--initial V]
+//!       [--format auto|edn|etcd|kv|json] [--budget STEPS] [--json]
+//!                                          a client history: linearizable or why not (0/1/2)
+//! distlab check bench [--testdata DIR]     time the checker on Porcupine's histories
 //! ```
 //!
 //! Exit codes: 0 success; 1 failure (an invalid lesson file); 2 bad usage or bad input
 //! (unknown lesson, step out of range, unreadable file, invalid arguments).
 //! All times printed are simulated milliseconds, except the benchmark's wall-clock ones.
 
+mod check;
 mod clocks;
 mod raft;
 mod show;
@@ -64,6 +69,9 @@ enum Command {
     /// Search Raft runs with random faults for safety violations; replay a saved run.
     #[command(subcommand)]
     Raft(RaftCommand),
+    /// Check client histories for linearizability; benchmark the checker.
+    #[command(subcommand)]
+    Check(CheckCommand),
     /// Benchmark the engine (build with --release for meaningful numbers).
     Bench {
         /// Minimum number of trace events in the workload.
@@ -183,6 +191,45 @@ enum RaftCommand {
     /// and check it. Exits 0 when nothing is violated, 1 when something is, 2 on a bad file.
     Replay {
         file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum CheckCommand {
+    /// Read a history (Jepsen EDN, Porcupine etcd or kv log, or JSON; see
+    /// docs/LINEARIZABILITY.md) and check it against a sequential model. Prints the verdict
+    /// and, when not linearizable, the longest linearizable prefix and the operation that
+    /// cannot be placed. Exits 0 linearizable, 1 not linearizable, 2 unknown (budget
+    /// exhausted) or bad input (`FILE: line N: message`).
+    Linearizability {
+        /// The history file.
+        file: PathBuf,
+        /// register, cas-register, kv or set.
+        #[arg(long)]
+        model: String,
+        /// The initial value: of the register (default nil), or of every key (kv, default "").
+        #[arg(long, value_name = "V")]
+        initial: Option<String>,
+        /// auto, edn, etcd, kv or json.
+        #[arg(long, default_value = "auto")]
+        format: String,
+        /// Stop after this many search steps (the verdict is then `unknown`).
+        #[arg(long, value_name = "STEPS")]
+        budget: Option<u64>,
+        /// Print the verdict as one JSON object (outcome, partitions, explanation, steps,
+        /// format, model, operations).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Time the checker (wall-clock; build with --release) on Porcupine's 102 etcd
+    /// histories and 6 kv histories: total and slowest file per group.
+    Bench {
+        /// The shared test data folder (default $DISTLAB_TESTDATA, else ../shared/testdata).
+        #[arg(long, value_name = "DIR")]
+        testdata: Option<PathBuf>,
+        /// Print every file's row as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -381,6 +428,24 @@ fn main() -> ExitCode {
             json,
         }),
         Command::Raft(RaftCommand::Replay { file, json }) => raft::replay(&file, json),
+        Command::Check(CheckCommand::Linearizability {
+            file,
+            model,
+            initial,
+            format,
+            budget,
+            json,
+        }) => check::linearizability(&check::Options {
+            file: &file,
+            model: &model,
+            initial: initial.as_deref(),
+            format: &format,
+            budget,
+            json,
+        }),
+        Command::Check(CheckCommand::Bench { testdata, json }) => {
+            check::bench_cmd(testdata.as_deref(), json)
+        }
         Command::Bench { events } => {
             let config = bench::Config {
                 events: events as usize,

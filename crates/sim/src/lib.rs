@@ -25,6 +25,7 @@ pub mod causality;
 pub mod diagram;
 pub mod engine;
 pub mod lesson;
+pub mod linearizability;
 pub mod models;
 pub mod network;
 pub mod trace;
