@@ -15,6 +15,13 @@ else
   echo "bundle: dist/ not built (run trunk build --release --offline)"
 fi
 cargo run --quiet --release -p distlab-cli -- bench
+# The linearizability checker on Porcupine's etcd and kv histories (natively); the same
+# workload in WASM is timed by e2e/perf.test.mjs (lin_wasm_* below).
+if [ -d "${DISTLAB_TESTDATA:-../shared/testdata}/porcupine" ]; then
+  cargo run --quiet --release -p distlab-cli -- check bench --testdata "${DISTLAB_TESTDATA:-../shared/testdata}"
+else
+  echo "linearizability bench: testdata absent (set DISTLAB_TESTDATA)"
+fi
 # The differential test against PostgreSQL (crates/cli/tests/sql_diff.rs) keeps its output.
 if [ -f target/tmp/sql-fuzz.txt ]; then
   echo "sql fuzz (seed 1, 1,000 generated scripts per level, vs PostgreSQL):"

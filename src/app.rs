@@ -1,6 +1,7 @@
 //! The app shell: routes, the home page, the not-found page, and the visible error shown
 //! if the WebAssembly ever panics.
 
+use crate::check_page::CheckPage;
 use crate::clocks_page::ClocksImport;
 use crate::isolation::IsolationPage;
 use crate::lesson_page::{lessons, FreeLab, LessonPage};
@@ -49,6 +50,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/lab/:preset") view=FreeLab />
                 <Route path=path!("/isolation/:preset") view=IsolationPage />
                 <Route path=path!("/clocks/import") view=ClocksImport />
+                <Route path=path!("/check") view=CheckPage />
             </Routes>
         </Router>
     }
@@ -105,6 +107,8 @@ fn Home() -> impl IntoView {
                 <h2 id="logs-h">"Logs from real systems"</h2>
                 <p class="hint">"Open a ShiViz log — events with vector clocks from a real distributed system — and see it as a space-time diagram with its causality. Any run in Distlab can be exported the same way."</p>
                 <p><A href="/clocks/import" attr:class="button">"Open a ShiViz log →"</A></p>
+                <p class="hint">"Or check a client history — a Jepsen or Porcupine log, or JSON — for linearizability, with the same checker every Distlab run is judged by."</p>
+                <p><A href="/check" attr:class="button">"Check a history →"</A></p>
             </section>
             <footer class="home-foot">
                 <p>"Keyboard: Space play/pause · ← → step · Home/End · Page Up/Down previous/next lesson step · on a diagram's event, Enter selects it (Shift+Enter compares), Escape clears."</p>

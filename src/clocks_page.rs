@@ -69,7 +69,11 @@ fn read(text: &str, regex: &str) -> Result<Vec<Execution>, String> {
 }
 
 /// Reads a dropped or picked file into `text`.
-fn load_file(file: web_sys::File, text: RwSignal<String>, status: RwSignal<Option<String>>) {
+pub(crate) fn load_file(
+    file: web_sys::File,
+    text: RwSignal<String>,
+    status: RwSignal<Option<String>>,
+) {
     let Ok(reader) = web_sys::FileReader::new() else {
         status.set(Some("This browser cannot read files.".into()));
         return;

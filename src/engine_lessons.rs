@@ -4,6 +4,7 @@
 //! overlay; each adds its own panels.
 
 use crate::diagram::{Highlight, SpaceTime};
+use crate::history_panel::LiveHistory;
 use crate::lab::Lab;
 use crate::lesson_page::{
     experimenting_banner, hint_view, key_target, page_key, step_nav, transport_key, Narration,
@@ -14,6 +15,7 @@ use distlab_sim::causality::{shiviz, Causality};
 use distlab_sim::diagram::Diagram;
 use distlab_sim::lesson::question::Posed;
 use distlab_sim::lesson::{Challenge, ResolvedLesson, ResolvedStep};
+use distlab_sim::linearizability::Model;
 use distlab_sim::models::leaderless::{analysis::Analysis, View as KvView};
 use distlab_sim::models::raft::{
     analysis::Analysis as RaftAnalysis, monitor::Violation as RaftViolation, Broken as RaftBroken,
@@ -482,7 +484,12 @@ pub fn LeaderlessLesson(lesson: ResolvedLesson) -> impl IntoView {
         Err(e) => return cannot_show(e),
     };
     let LessonRun { nav, lab, .. } = run;
-    let highlights = Memo::new(move |_| lab.analysis.with(kv_highlights));
+    let live = LiveHistory::new(lab, distlab_sim::models::history::leaderless, Model::Set);
+    let highlights = Memo::new(move |_| {
+        let mut h = lab.analysis.with(kv_highlights);
+        live.add_to(&mut h);
+        h
+    });
     let replicas = move || {
         let step = lab.panel_step.get();
         let (infos, views) = lab.engine.with(|e| (e.nodes().to_vec(), e.views_at(step)));
@@ -558,6 +565,7 @@ pub fn LeaderlessLesson(lesson: ResolvedLesson) -> impl IntoView {
             {outcome}
         </section>
         <ClockControls lab=lab />
+        {move || live.history.with(|(h, _)| !h.ops.is_empty()).then(|| live.panel(lab))}
     }
     .into_any();
     run.page(ViewFn::from(challenge), highlights.into(), panels)
@@ -592,7 +600,12 @@ pub fn RaftLesson(lesson: ResolvedLesson) -> impl IntoView {
             Err(e) => return cannot_show(e),
         };
     let LessonRun { nav, lab, .. } = run;
-    let highlights = Memo::new(move |_| lab.analysis.with(raft_highlights));
+    let live = LiveHistory::new(lab, distlab_sim::models::history::raft, Model::Register);
+    let highlights = Memo::new(move |_| {
+        let mut h = lab.analysis.with(raft_highlights);
+        live.add_to(&mut h);
+        h
+    });
     let servers = move || {
         let step = lab.panel_step.get();
         let now = lab.display_time.get();
@@ -687,6 +700,7 @@ pub fn RaftLesson(lesson: ResolvedLesson) -> impl IntoView {
             {verdict}
         </section>
         <RaftSwitches lab=lab />
+        {move || live.history.with(|(h, _)| !h.ops.is_empty()).then(|| live.panel(lab))}
     }
     .into_any();
     run.page(ViewFn::from(challenge), highlights.into(), panels)

@@ -5,6 +5,7 @@ use crate::diagram::{Highlight, SpaceTime};
 use crate::engine_lessons::{
     cannot_show, engine_lesson, ClocksLesson, LeaderlessLesson, LessonRun, RaftLesson,
 };
+use crate::history_panel::LiveHistory;
 use crate::isolation::IsolationLesson;
 use crate::lab::Lab;
 use crate::panels::{
@@ -151,6 +152,7 @@ fn LessonView(lesson: ResolvedLesson) -> impl IntoView {
         "leaderless" => view! { <LeaderlessLesson lesson=lesson /> }.into_any(),
         "raft" => view! { <RaftLesson lesson=lesson /> }.into_any(),
         "paxos" => view! { <PaxosLesson lesson=lesson /> }.into_any(),
+        "quorum" => view! { <crate::quorum_lesson::QuorumLesson lesson=lesson /> }.into_any(),
         _ => view! { <ReplicationLesson lesson=lesson /> }.into_any(),
     }
 }
@@ -442,6 +444,16 @@ fn LabView(
     highlights: Memo<Vec<Highlight>>,
     #[prop(optional, into)] banner: ViewFn,
 ) -> impl IntoView {
+    let live = LiveHistory::new(
+        lab,
+        distlab_sim::models::history::replication,
+        distlab_sim::linearizability::Model::Register,
+    );
+    let highlights = Memo::new(move |_| {
+        let mut h = highlights.get();
+        live.add_to(&mut h);
+        h
+    });
     view! {
         <main class="lab">
             <div class="lab-bar">
@@ -458,6 +470,7 @@ fn LabView(
                 <Operations lab=lab />
                 <Topology lab=lab />
                 <ClientControls lab=lab />
+                {move || live.history.with(|(h, _)| !h.ops.is_empty()).then(|| live.panel(lab))}
             </div>
         </main>
     }

@@ -114,7 +114,7 @@ pub fn Replicas(lab: Lab) -> impl IntoView {
             .filter_map(|(n, v)| {
                 let View::Server(s) = v else { return None };
                 let lag = a.lag.iter().find(|l| l.follower == n);
-                let is_leader = a.leader == Some(n);
+                let is_leader = a.partitions.iter().any(|p| p.leader == Some(n));
                 let role = match (s.role, is_leader) {
                     (Role::Leader, true) => "leader".to_string(),
                     (Role::Leader, false) => "old leader".to_string(),
@@ -203,15 +203,32 @@ pub fn Operations(lab: Lab) -> impl IntoView {
                 None => "waiting…".into(),
             };
             let stale = r.stale.clone();
+            // A session guarantee may send the read elsewhere and make it wait.
+            let routed = r
+                .served_by
+                .filter(|s| *s != r.replica)
+                .map(|s| format!(" (sent to {} by the client's session guarantee)", names[s]));
+            let waited = r
+                .waited_ms
+                .filter(|w| *w > 0)
+                .map(|w| format!(" · waited {w} ms at the replica for its log position"));
+            let violations: Vec<(String, String)> = a
+                .session_violations
+                .iter()
+                .filter(|v| v.read == r.op)
+                .map(|v| (v.guarantee.name().to_string(), v.explanation.clone()))
+                .collect();
+            let violated = !violations.is_empty();
             rows.push((
                 r.op,
                 view! {
-                    <li class="op read" class:stale=r.stale.is_some() class:pending=r.returned.is_none()>
+                    <li class="op read" class:stale=r.stale.is_some() class:session-violation=violated class:pending=r.returned.is_none()>
                         <span class="who">{names[r.client].clone()}</span>
-                        " reads " <code>{r.key.clone()}</code> " from " {names[r.replica].clone()}
+                        " reads " <code>{r.key.clone()}</code> " from " {names[r.replica].clone()} {routed}
                         <span class="when">{format!(" at {} ms → ", r.invoked_at)}</span>
-                        <span class="res">{result}</span>
+                        <span class="res">{result}{waited}</span>
                         {stale.map(|s| view! { <div class="why"><strong>"Stale read. "</strong>{s.explanation}</div> })}
+                        {violations.into_iter().map(|(g, e)| view! { <div class="why session" data-guarantee=g.clone()><strong>{format!("{} violated. ", capitalize(&g))}</strong>{e}</div> }).collect_view()}
                     </li>
                 }
                 .into_any(),
@@ -229,18 +246,133 @@ pub fn Operations(lab: Lab) -> impl IntoView {
         let a = lab.analysis.get();
         let stale = a.stale_reads().count();
         let lost = a.lost_writes.len();
+        let session = a.session_violations.len();
         format!(
-            "{stale} stale read{} · {lost} lost write{}",
+            "{stale} stale read{} · {lost} lost write{} · {session} session violation{}",
             if stale == 1 { "" } else { "s" },
-            if lost == 1 { "" } else { "s" }
+            if lost == 1 { "" } else { "s" },
+            if session == 1 { "" } else { "s" }
         )
     };
     view! {
         <section class="panel operations" aria-labelledby="ops-h">
             <h3 id="ops-h">"Client operations" <span class="summary">{summary}</span></h3>
             {body}
+            <SessionGuarantees lab=lab />
         </section>
     }
+}
+
+fn capitalize(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
+/// Session guarantees (docs/SESSION-GUARANTEES.md): each violation by name with the read
+/// that broke it, and what the fixes cost — reads and writes per server with mean read
+/// latency (simulated ms), reads that waited at a replica, reads left unanswered.
+#[component]
+pub fn SessionGuarantees(lab: Lab) -> impl IntoView {
+    let body = move || {
+        let a = lab.analysis.get();
+        let names = names(&lab);
+        let label = |op: u64| {
+            a.reads
+                .iter()
+                .find(|r| r.op == op)
+                .map(|r| {
+                    let who = &names[r.client];
+                    match &r.label {
+                        Some(l) => {
+                            format!("{who}'s read \"{l}\" of {} at {} ms", r.key, r.invoked_at)
+                        }
+                        None => format!("{who}'s read of {} at {} ms", r.key, r.invoked_at),
+                    }
+                })
+                .unwrap_or_else(|| format!("read #{op}"))
+        };
+        let violations: Vec<AnyView> = a
+            .session_violations
+            .iter()
+            .map(|v| {
+                view! {
+                    <li class="session-violation" data-guarantee=v.guarantee.name()>
+                        <strong>{capitalize(v.guarantee.name())}</strong> ": " {label(v.read)}
+                    </li>
+                }
+                .into_any()
+            })
+            .collect();
+        let routed = a
+            .reads
+            .iter()
+            .any(|r| r.served_by.is_some_and(|s| s != r.replica))
+            || a.reads.iter().any(|r| r.waited_ms.is_some_and(|w| w > 0))
+            || a.partitions.len() > 1
+            || !a.unanswered.is_empty();
+        if violations.is_empty() && !routed {
+            return None;
+        }
+        let load: Vec<AnyView> = a
+            .load
+            .iter()
+            .filter(|l| l.reads > 0 || l.writes > 0)
+            .map(|l| {
+                let mean = l
+                    .mean_read_ms
+                    .map_or("—".to_string(), |m| format!("{m:.0} ms"));
+                view! {
+                    <tr>
+                        <td>{names[l.server].clone()}{if l.leader { " (leader)" } else { "" }}</td>
+                        <td>{(l.partition + 1).to_string()}</td>
+                        <td>{l.writes.to_string()}</td>
+                        <td>{l.reads.to_string()}</td>
+                        <td>{mean}</td>
+                    </tr>
+                }
+                .into_any()
+            })
+            .collect();
+        let waits: Vec<String> = a
+            .reads
+            .iter()
+            .filter(|r| r.waited_ms.is_some_and(|w| w > 0))
+            .map(|r| format!("{} waited {} ms", label(r.op), r.waited_ms.unwrap_or(0)))
+            .collect();
+        let unanswered: Vec<String> = a
+            .unanswered
+            .iter()
+            .map(|u| {
+                format!(
+                    "{} — no answer from {}{} for {} ms",
+                    label(u.op),
+                    names[u.replica],
+                    if u.replica_down { " (down)" } else { "" },
+                    u.waiting_ms
+                )
+            })
+            .collect();
+        Some(view! {
+            <div class="session-guarantees" aria-label="Session guarantees">
+                <h4>"Session guarantees"</h4>
+                {if violations.is_empty() {
+                    view! { <p class="empty">"No read violated read-your-writes, monotonic reads or consistent prefix."</p> }.into_any()
+                } else {
+                    view! { <ul class="session-violations">{violations}</ul> }.into_any()
+                }}
+                <table class="session-cost">
+                    <caption>"What the fixes cost: work per server"</caption>
+                    <thead><tr><th>"server"</th><th>"partition"</th><th>"writes"</th><th>"reads served"</th><th>"mean read latency"</th></tr></thead>
+                    <tbody>{load}</tbody>
+                </table>
+                {(!waits.is_empty()).then(|| view! { <p class="session-waits">{waits.join("; ")}</p> })}
+                {(!unanswered.is_empty()).then(|| view! { <p class="session-unanswered"><strong>"Unanswered reads: "</strong>{unanswered.join("; ")}</p> })}
+            </div>
+        })
+    };
+    view! { {body} }
 }
 
 /// Issue a read or a write from a client at the current time.
@@ -437,7 +569,7 @@ pub fn Topology(lab: Lab) -> impl IntoView {
             .map(|(i, info)| {
                 let (x, y) = pos(i, n);
                 let is_up = up.get(i).copied().unwrap_or(true);
-                let is_leader = a.leader == Some(i);
+                let is_leader = a.partitions.iter().any(|p| p.leader == Some(i));
                 let name = info.name.clone();
                 let label = if is_up { format!("Crash {name}") } else { format!("Restart {name}") };
                 let toggle = move || lab.intervene(if is_up { Action::Crash { node: i } } else { Action::Restart { node: i } });

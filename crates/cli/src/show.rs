@@ -6,7 +6,9 @@ use distlab_sim::engine::{Engine, NodeRole};
 use distlab_sim::lesson::{Goal, Lesson};
 use distlab_sim::models::replication::analysis::Analysis;
 use distlab_sim::models::replication::{Node, ReplicationScenario, Role, View};
-use distlab_sim::models::{leaderless, paxos, raft, Clocks, Leaderless, Paxos, Raft};
+use distlab_sim::models::{
+    leaderless, paxos, quorum, raft, Clocks, Leaderless, Paxos, Quorum, Raft,
+};
 use distlab_sim::{Describe, Protocol};
 use std::fmt::Write;
 
@@ -439,6 +441,59 @@ pub fn engine_summary(lesson: &Lesson, index: usize) -> Result<String, String> {
                 // Judged on the whole run: a value may still be chosen after the cursor.
                 let end = engine.trace().len().checked_sub(1);
                 let met = c.met_by_paxos(&paxos::analysis::analyze(&engine, end));
+                o += &challenge_line(c.goal_name(), met);
+            }
+            o += &question(lesson, index, &engine, cursor)?;
+            Ok(o)
+        }
+        "quorum" => {
+            let (scenario, ivs) = lesson.engine_run::<Quorum>(index)?;
+            let engine = Engine::new(scenario.setup()?, ivs);
+            let cursor = lesson.steps[index].until.cursor(&engine)?;
+            let mut o = heading(lesson, index) + &events_with_clocks(&engine, cursor);
+            let a = quorum::analysis::analyze(&engine, cursor);
+            let _ = writeln!(o, "\n{:?} mode; {}", a.consistency, a.overlap);
+            for r in &a.requests {
+                let _ = writeln!(
+                    o,
+                    "{} {:?} {}{} at {} ms: {:?}",
+                    engine.nodes()[r.client].name,
+                    r.kind,
+                    r.key,
+                    r.value
+                        .as_ref()
+                        .map(|v| format!(" = {v}"))
+                        .unwrap_or_default(),
+                    r.call_ms,
+                    r.outcome
+                );
+            }
+            for s in &a.stale_reads {
+                let _ = writeln!(o, "stale read: {}", s.why);
+            }
+            for side in &a.per_side {
+                let _ = writeln!(
+                    o,
+                    "side [{}]: {} served, {} refused",
+                    side.names.join(", "),
+                    side.counts.served,
+                    side.counts.refused
+                );
+            }
+            let history = distlab_sim::models::history::quorum(&engine, cursor).0;
+            let verdict = distlab_sim::linearizability::check(
+                &history,
+                &distlab_sim::linearizability::ModelSpec::new(
+                    distlab_sim::linearizability::Model::Register,
+                ),
+                Some(distlab_sim::lesson::CHECK_BUDGET),
+            );
+            let _ = writeln!(o, "history: {}", verdict.outcome);
+            if let Some(c) = &lesson.steps[index].challenge {
+                let who = c.client.as_deref().and_then(|n| scenario.node(n).ok());
+                let met = c.met_by_quorum(&a, who, || {
+                    verdict.outcome == distlab_sim::linearizability::Outcome::NotLinearizable
+                });
                 o += &challenge_line(c.goal_name(), met);
             }
             o += &question(lesson, index, &engine, cursor)?;

@@ -118,6 +118,8 @@ fn ops_for(ops: usize) -> (ReplicationScenario, Vec<Intervention<Node>>) {
         links: Vec::new(),
         loss: 0.0,
         retransmit_ms: 200,
+        partitions: Vec::new(),
+        sessions: Vec::new(),
     };
     let (alice, bob) = (5, 6);
     let mut ivs = Vec::with_capacity(ops + ops / 100);

@@ -15,8 +15,12 @@
 //! - [`diagram`]: a model-independent view of a trace for space-time diagrams.
 //! - [`causality`]: happens-before, Lamport timestamps and vector clocks of any run; ShiViz
 //!   logs in and out ([`causality::shiviz`]).
-//! - [`models`]: the protocols (single-leader replication, ...).
+//! - [`models`]: the protocols (single-leader replication with session guarantees, logical
+//!   clocks, leaderless carts, a Dynamo-style quorum store and ABD, Raft, Paxos, the
+//!   transactional store) and their runs' client histories ([`models::history`]).
 //! - [`lesson`]: guided lessons as data files, and their validation.
+//! - [`linearizability`]: the linearizability checker (Wing & Gong with Lowe's
+//!   memoization, key by key) and the history formats of Jepsen and Porcupine.
 //! - [`bench`]: the engine benchmark's workload and measurements (native targets only).
 
 #[cfg(not(target_arch = "wasm32"))]

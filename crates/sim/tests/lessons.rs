@@ -5,7 +5,7 @@ mod common;
 
 use distlab_sim::lesson::{built_in, Lesson, BUILT_IN};
 use distlab_sim::models::replication::analysis::analyze;
-use distlab_sim::models::{Clocks, Leaderless, Paxos, Raft};
+use distlab_sim::models::{Clocks, Leaderless, Paxos, Quorum, Raft};
 use distlab_sim::{Action, Engine, Intervention};
 
 #[test]
@@ -220,6 +220,12 @@ fn resolved_lessons_round_trip_through_json_as_the_app_reads_them() {
                 let (scenario, ivs) = l.engine_run::<Paxos>(i).unwrap();
                 assert_eq!(s.paxos(), Some((&scenario, &ivs[..])));
                 assert!(s.replication().is_none() && s.raft().is_none());
+                continue;
+            }
+            if l.model == "quorum" {
+                let (scenario, ivs) = l.engine_run::<Quorum>(i).unwrap();
+                assert_eq!(s.quorum(), Some((&scenario, &ivs[..])));
+                assert!(s.replication().is_none() && s.paxos().is_none());
                 continue;
             }
             // Each resolved step replays the same run, and its cursor is reached.

@@ -21,6 +21,7 @@ use crate::engine::{Engine, Intervention, Protocol};
 use crate::models::clocks::{self, ClocksScenario};
 use crate::models::leaderless::{self, LeaderlessScenario};
 use crate::models::paxos::{self, PaxosScenario};
+use crate::models::quorum::{self, QuorumScenario};
 use crate::models::raft::{self, RaftScenario};
 use crate::models::replication::{analysis, Node, ReplicationScenario};
 use crate::models::txn::ast::IsolationLevel;
@@ -51,7 +52,8 @@ pub enum Until {
 #[serde(deny_unknown_fields)]
 pub struct Challenge {
     pub goal: Goal,
-    /// For `stale-read`: whose read must be stale (any client when absent).
+    /// For `stale-read` and the session-guarantee violations: whose read it must be (any
+    /// client when absent).
     #[serde(default)]
     pub client: Option<String>,
     /// For `no-anomaly`: statements the learner's script must keep, as script lines
@@ -70,6 +72,15 @@ pub struct Challenge {
 pub enum Goal {
     /// A stale read happened.
     StaleRead,
+    /// Replication lessons: a read violated read-your-writes (it missed its client's own
+    /// acknowledged write; see [`analysis::Guarantee`]), optionally by one `client`.
+    ReadYourWritesViolation,
+    /// Replication lessons: a read violated monotonic reads (older than what its client
+    /// had already read of the key), optionally by one `client`.
+    MonotonicReadViolation,
+    /// Replication lessons: a read violated consistent prefix (it missed a write that a
+    /// write its client had already seen depends on), optionally by one `client`.
+    ConsistentPrefixViolation,
     /// An acknowledged write was lost (replication: by a failover; leaderless: by
     /// last-write-wins).
     LostWrite,
@@ -90,6 +101,13 @@ pub enum Goal {
     /// Paxos lessons: two different values are chosen (a broken Paxos: the monitor's
     /// "at most one chosen" fails).
     TwoValuesChosen,
+    /// Quorum lessons: a request was refused — it timed out because no quorum of its
+    /// key's replicas could be reached.
+    RequestRefused,
+    /// The run's client history is not linearizable: the linearizability checker
+    /// ([`crate::linearizability`]) finds no order of its operations that respects real
+    /// time and a register's rules, key by key (replication, Raft and quorum lessons).
+    NotLinearizable,
     /// Isolation lessons: the learner's script runs with no anomaly (no cycle in Adya's
     /// dependency graph) while keeping the `keep` statements in one transaction per session,
     /// every session finishing, and no transaction rolled back except by the database.
@@ -101,6 +119,9 @@ impl Goal {
     pub fn name(self) -> &'static str {
         match self {
             Goal::StaleRead => "stale-read",
+            Goal::ReadYourWritesViolation => "read-your-writes-violation",
+            Goal::MonotonicReadViolation => "monotonic-read-violation",
+            Goal::ConsistentPrefixViolation => "consistent-prefix-violation",
             Goal::LostWrite => "lost-write",
             Goal::CausallyLaterLost => "causally-later-lost",
             Goal::NoLeader => "no-leader",
@@ -108,18 +129,25 @@ impl Goal {
             Goal::NoValueChosen => "no-value-chosen",
             Goal::TwoValuesChosen => "two-values-chosen",
             Goal::NoAnomaly => "no-anomaly",
+            Goal::RequestRefused => "request-refused",
+            Goal::NotLinearizable => "not-linearizable",
         }
     }
 
     /// Whether this goal can be checked on runs of `model`.
     pub fn applies_to(self, model: &str) -> bool {
         match self {
-            Goal::StaleRead => model == "replication",
+            Goal::StaleRead => model == "replication" || model == "quorum",
+            Goal::ReadYourWritesViolation
+            | Goal::MonotonicReadViolation
+            | Goal::ConsistentPrefixViolation => model == "replication",
             Goal::LostWrite => model == "replication" || model == "leaderless",
             Goal::CausallyLaterLost => model == "leaderless",
             Goal::NoLeader | Goal::TwoLeaders => model == "raft",
             Goal::NoValueChosen | Goal::TwoValuesChosen => model == "paxos",
             Goal::NoAnomaly => model == "isolation",
+            Goal::RequestRefused => model == "quorum",
+            Goal::NotLinearizable => matches!(model, "replication" | "raft" | "quorum"),
         }
     }
 }
@@ -167,6 +195,10 @@ pub enum StepModel {
     Paxos {
         scenario: PaxosScenario,
         interventions: Vec<Intervention<paxos::Node>>,
+    },
+    Quorum {
+        scenario: QuorumScenario,
+        interventions: Vec<Intervention<quorum::Node>>,
     },
 }
 
@@ -250,6 +282,17 @@ impl ResolvedStep {
         }
     }
 
+    /// A quorum step's scenario and interventions (`None` for other models).
+    pub fn quorum(&self) -> Option<(&QuorumScenario, &[Intervention<quorum::Node>])> {
+        match &self.run {
+            StepModel::Quorum {
+                scenario,
+                interventions,
+            } => Some((scenario, interventions)),
+            _ => None,
+        }
+    }
+
     /// A leaderless step's scenario and interventions (`None` for other models).
     pub fn leaderless(&self) -> Option<(&LeaderlessScenario, &[Intervention<leaderless::Node>])> {
         match &self.run {
@@ -323,6 +366,9 @@ impl Challenge {
         engine: &Engine<Node>,
         upto: Option<usize>,
     ) -> bool {
+        if self.goal == Goal::NotLinearizable {
+            return history_not_linearizable(&crate::models::history::replication(engine, upto).0);
+        }
         self.met_by(scenario, &analysis::analyze(engine, upto))
     }
 
@@ -334,6 +380,17 @@ impl Challenge {
                 a.stale_reads().any(|r| who.is_none_or(|w| r.client == w))
             }
             Goal::LostWrite => !a.lost_writes.is_empty(),
+            Goal::ReadYourWritesViolation
+            | Goal::MonotonicReadViolation
+            | Goal::ConsistentPrefixViolation => {
+                let g = match self.goal {
+                    Goal::ReadYourWritesViolation => analysis::Guarantee::ReadYourWrites,
+                    Goal::MonotonicReadViolation => analysis::Guarantee::MonotonicReads,
+                    _ => analysis::Guarantee::ConsistentPrefix,
+                };
+                let who = self.client.as_deref().and_then(|n| scenario.node(n).ok());
+                a.violations(g).any(|v| who.is_none_or(|w| v.client == w))
+            }
             _ => false,
         }
     }
@@ -385,4 +442,46 @@ impl Challenge {
             _ => false,
         }
     }
+
+    /// Whether a quorum run's analysis (see [`quorum::analysis::analyze`]) meets this
+    /// challenge. `client` is the challenge's client, resolved to its node id;
+    /// `not_linearizable` runs the checker on the run's history, only if the goal needs it.
+    pub fn met_by_quorum(
+        &self,
+        a: &quorum::analysis::Analysis,
+        client: Option<crate::NodeId>,
+        not_linearizable: impl FnOnce() -> bool,
+    ) -> bool {
+        let by = |c: crate::NodeId| client.is_none_or(|w| w == c);
+        match self.goal {
+            Goal::StaleRead => a
+                .stale_reads
+                .iter()
+                .any(|s| a.requests.iter().any(|r| r.op == s.read && by(r.client))),
+            Goal::RequestRefused => a
+                .requests
+                .iter()
+                .any(|r| r.outcome == quorum::analysis::RequestOutcome::TimedOut && by(r.client)),
+            Goal::NotLinearizable => not_linearizable(),
+            _ => false,
+        }
+    }
 }
+
+/// Whether a run's client history fails the linearizability checker (checked as one
+/// register per key, each on its own; a key never written reads as nil), within [`CHECK_BUDGET`] search steps: what the
+/// `not-linearizable` goal asks.
+pub fn history_not_linearizable(history: &crate::linearizability::History) -> bool {
+    use crate::linearizability::{check, Model, ModelSpec, Outcome};
+    check(
+        history,
+        &ModelSpec::new(Model::Register),
+        Some(CHECK_BUDGET),
+    )
+    .outcome
+        == Outcome::NotLinearizable
+}
+
+/// Search steps a challenge's linearizability check may take (lesson runs are small: a
+/// few dozen operations take a few hundred steps).
+pub const CHECK_BUDGET: u64 = 5_000_000;

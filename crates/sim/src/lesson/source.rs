@@ -23,7 +23,7 @@ use crate::models::txn::presets::{preset, PRESETS};
 use crate::models::txn::run::run_script;
 use crate::models::txn::script::parse_script;
 use crate::models::{
-    clocks, paxos, raft, Clocks, EngineModel, Leaderless, Paxos, Raft, Replication,
+    clocks, paxos, quorum, raft, Clocks, EngineModel, Leaderless, Paxos, Quorum, Raft, Replication,
 };
 use crate::network::Latency;
 use crate::Time;
@@ -207,7 +207,10 @@ pub enum NamedAction {
     },
     Read {
         client: String,
-        replica: String,
+        /// Replication lessons: the replica to read from. Quorum lessons leave it out (the
+        /// client's coordinator reads from r replicas).
+        #[serde(default)]
+        replica: Option<String>,
         key: String,
         #[serde(default)]
         label: Option<String>,
@@ -393,14 +396,14 @@ impl LessonModel for Replication {
     ) -> Result<Option<Action<Self::Node>>, String> {
         let server = |name: &str| -> Result<usize, String> {
             let id = s.node(name)?;
-            if id > s.followers.len() {
+            if !s.is_server(id) {
                 return Err(format!("\"{name}\" is a client, not a replica"));
             }
             Ok(id)
         };
         let client = |name: &str| -> Result<usize, String> {
             let id = s.node(name)?;
-            if id <= s.followers.len() {
+            if s.is_server(id) {
                 return Err(format!("\"{name}\" is a replica, not a client"));
             }
             Ok(id)
@@ -428,7 +431,9 @@ impl LessonModel for Replication {
                 client: client(c)?,
                 request: Request::Read {
                     key: key.clone(),
-                    replica: server(replica)?,
+                    replica: server(replica.as_deref().ok_or_else(|| {
+                        format!("read by {c}: say which replica it reads from (replica = \"…\")")
+                    })?)?,
                 },
                 label: label.clone(),
             },
@@ -445,7 +450,9 @@ impl LessonModel for Replication {
         engine: &Engine<Self::Node>,
         upto: Option<usize>,
     ) -> Option<bool> {
-        matches!(c.goal, Goal::StaleRead | Goal::LostWrite).then(|| c.met(s, engine, upto))
+        c.goal
+            .applies_to("replication")
+            .then(|| c.met(s, engine, upto))
     }
 }
 
@@ -550,8 +557,82 @@ impl LessonModel for Raft {
         engine: &Engine<Self::Node>,
         upto: Option<usize>,
     ) -> Option<bool> {
-        matches!(c.goal, Goal::NoLeader | Goal::TwoLeaders)
-            .then(|| c.met_by_raft(&raft::analysis::analyze(engine, upto)))
+        match c.goal {
+            Goal::NoLeader | Goal::TwoLeaders => {
+                Some(c.met_by_raft(&raft::analysis::analyze(engine, upto)))
+            }
+            Goal::NotLinearizable => Some(super::history_not_linearizable(
+                &crate::models::history::raft(engine, upto).0,
+            )),
+            _ => None,
+        }
+    }
+}
+
+impl LessonModel for Quorum {
+    const ACTIONS: &'static str = "write (client, key, value), read (client, key)";
+    fn model_action(
+        s: &Self::Scenario,
+        a: &NamedAction,
+    ) -> Result<Option<Action<Self::Node>>, String> {
+        let client = |name: &str| -> Result<usize, String> {
+            let id = s.node(name)?;
+            if id < s.replicas.len() {
+                return Err(format!(
+                    "\"{name}\" is a replica, not a client: clients call the store"
+                ));
+            }
+            Ok(id)
+        };
+        let (c, request, label) = match a {
+            NamedAction::Write {
+                client: c,
+                key,
+                value,
+                label,
+            } => (
+                c,
+                quorum::Request::Write {
+                    key: key.clone(),
+                    value: value.clone(),
+                },
+                label,
+            ),
+            NamedAction::Read {
+                client: c,
+                replica,
+                key,
+                label,
+            } => {
+                if let Some(r) = replica {
+                    return Err(format!(
+                        "read by {c}: quorum reads go through the client's coordinator to r replicas; leave out replica = \"{r}\""
+                    ));
+                }
+                (c, quorum::Request::Read { key: key.clone() }, label)
+            }
+            _ => return Ok(None),
+        };
+        Ok(Some(Action::Request {
+            client: client(c)?,
+            request,
+            label: label.clone(),
+        }))
+    }
+    fn goal_met(
+        s: &Self::Scenario,
+        c: &Challenge,
+        engine: &Engine<Self::Node>,
+        upto: Option<usize>,
+    ) -> Option<bool> {
+        if !c.goal.applies_to("quorum") {
+            return None;
+        }
+        let who = c.client.as_deref().and_then(|n| s.node(n).ok());
+        let a = quorum::analysis::analyze(engine, upto);
+        Some(c.met_by_quorum(&a, who, || {
+            super::history_not_linearizable(&crate::models::history::quorum(engine, upto).0)
+        }))
     }
 }
 
@@ -772,10 +853,11 @@ impl Lesson {
             "leaderless" => self.validate_engine::<Leaderless>(text),
             "raft" => self.validate_engine::<Raft>(text),
             "paxos" => self.validate_engine::<Paxos>(text),
+            "quorum" => self.validate_engine::<Quorum>(text),
             "isolation" => self.validate_isolation(text),
             other => Err(at(
                 1,
-                format!("unknown model \"{other}\": the models are: replication, isolation, clocks, leaderless, raft, paxos"),
+                format!("unknown model \"{other}\": the models are: replication, isolation, clocks, leaderless, raft, paxos, quorum"),
             )),
         }
     }
@@ -946,8 +1028,13 @@ impl Lesson {
     }
 }
 
-const ALL_GOALS: [Goal; 8] = [
+const ALL_GOALS: [Goal; 13] = [
+    Goal::RequestRefused,
+    Goal::NotLinearizable,
     Goal::StaleRead,
+    Goal::ReadYourWritesViolation,
+    Goal::MonotonicReadViolation,
+    Goal::ConsistentPrefixViolation,
     Goal::LostWrite,
     Goal::CausallyLaterLost,
     Goal::NoLeader,
@@ -1175,9 +1262,22 @@ pub const BUILT_IN: &[(&str, &str)] = &[
         include_str!("../../../../lessons/replication-lag.toml"),
     ),
     (
+        "session-guarantees.toml",
+        include_str!("../../../../lessons/session-guarantees.toml"),
+    ),
+    (
+        "quorums.toml",
+        include_str!("../../../../lessons/quorums.toml"),
+    ),
+    (
         "isolation-levels.toml",
         include_str!("../../../../lessons/isolation-levels.toml"),
     ),
+    (
+        "linearizability.toml",
+        include_str!("../../../../lessons/linearizability.toml"),
+    ),
+    ("cap.toml", include_str!("../../../../lessons/cap.toml")),
     (
         "logical-clocks.toml",
         include_str!("../../../../lessons/logical-clocks.toml"),
@@ -1240,6 +1340,13 @@ impl Lesson {
                     "paxos" => {
                         let (scenario, interventions) = self.engine_run::<Paxos>(i)?;
                         StepModel::Paxos {
+                            scenario,
+                            interventions,
+                        }
+                    }
+                    "quorum" => {
+                        let (scenario, interventions) = self.engine_run::<Quorum>(i)?;
+                        StepModel::Quorum {
                             scenario,
                             interventions,
                         }

@@ -1,8 +1,10 @@
 //! The protocols Distlab simulates, one module each.
 
 pub mod clocks;
+pub mod history;
 pub mod leaderless;
 pub mod paxos;
+pub mod quorum;
 pub mod raft;
 pub mod replication;
 pub mod scenario;
@@ -65,6 +67,26 @@ pub struct Leaderless;
 pub struct Raft;
 /// Single-decree Paxos ([`paxos`]).
 pub struct Paxos;
+/// The Dynamo-style quorum store with a linearizable (ABD) mode ([`quorum`]).
+pub struct Quorum;
+
+impl EngineModel for Quorum {
+    type Node = quorum::Node;
+    type Scenario = quorum::QuorumScenario;
+    type Analysis = quorum::analysis::Analysis;
+    const NAME: &'static str = "quorum";
+    /// Replicas' keys and hints, requests, quorum overlap, stale reads and inversions,
+    /// requests served and refused per client and per side of the network.
+    fn analyze(_: &Self::Scenario, e: &Engine<Self::Node>, upto: Option<usize>) -> Self::Analysis {
+        quorum::analysis::analyze(e, upto)
+    }
+    fn setup(s: &Self::Scenario) -> Result<Setup<Self::Node>, String> {
+        s.setup()
+    }
+    fn node(s: &Self::Scenario, name: &str) -> Result<NodeId, String> {
+        s.node(name)
+    }
+}
 
 impl EngineModel for Raft {
     type Node = raft::Node;

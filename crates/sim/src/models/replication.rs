@@ -27,7 +27,11 @@ use super::scenario;
 use crate::engine::{Ctx, NodeInfo, NodeRole, Protocol, Setup};
 use crate::{Action, Describe, Intervention, NodeId, OpId, Time};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
 
 /// When the leader acknowledges a write to the client.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,6 +63,57 @@ impl Mode {
             Mode::Sync => "synchronous".into(),
         }
     }
+}
+
+/// How a client makes sure it reads its own writes (DDIA ch. 5, "Reading Your Own
+/// Writes"; Terry et al. 1994, "Read Your Writes"). In a file:
+/// `read-your-writes = "none" | "read-from-leader" | "wait-for-position"`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReadYourWrites {
+    /// No guarantee: a read goes to the replica it names (today's behaviour).
+    #[default]
+    None,
+    /// "When reading something that the user may have modified, read it from the leader":
+    /// a read of a key this client has written (any write it invoked, acknowledged or not)
+    /// goes to the leader of the key's partition, whatever replica it names. Cost: those
+    /// reads pay the round trip to the leader and add to the leader's load.
+    ReadFromLeader,
+    /// "The client can remember the timestamp of its most recent write": the client keeps
+    /// the log index of its latest acknowledged write in each partition and sends it with
+    /// every read of that partition; the replica answers only once its log reaches that
+    /// position (the read waits there). Cost: a lagging replica makes the read wait.
+    WaitForPosition,
+}
+
+/// How a client makes sure its reads never go back in time (DDIA ch. 5, "Monotonic
+/// Reads"; Terry et al. 1994, "Monotonic Reads"). In a file:
+/// `monotonic-reads = "none" | "sticky-replica" | "wait-for-position"`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MonotonicReads {
+    /// No guarantee: a read goes to the replica it names (today's behaviour).
+    #[default]
+    None,
+    /// "Each user always makes their reads from the same replica": every read of a
+    /// partition goes to one follower of it, chosen by a hash of the client's name (or
+    /// named in the scenario). Cost: when that replica is down the client's reads get no
+    /// answer (rerouting them elsewhere would give up the guarantee).
+    StickyReplica,
+    /// The client remembers the log position of the replica that answered its latest read
+    /// of each partition (Terry et al.'s read vector, one entry per partition) and a replica
+    /// answers only once its log reaches it. Cost: reads may wait at a lagging replica.
+    WaitForPosition,
+}
+
+/// A client's session guarantees, with node ids (see [`SessionSpec`] for the file format).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    pub read_your_writes: ReadYourWrites,
+    pub monotonic_reads: MonotonicReads,
+    /// Per partition (index as in [`ReplicationScenario::partition_servers`]): the replica
+    /// that [`MonotonicReads::StickyReplica`] reads from.
+    pub sticky: Vec<NodeId>,
 }
 
 /// A version of a value: the log position of the write that produced it, and the leader
@@ -105,8 +160,15 @@ pub enum Msg {
     WriteOk { op: OpId, version: Version },
     /// Replica → client: I am not the leader; `leader` is.
     Redirect { op: OpId, leader: NodeId },
-    /// Client → replica: read `key`.
-    Read { op: OpId, key: String },
+    /// Client → replica: read `key`. With `after` > 0 (a session guarantee by log
+    /// position, see [`ReadYourWrites::WaitForPosition`], [`MonotonicReads::WaitForPosition`]) the replica answers only once its
+    /// log holds position `after`; until then the read waits at the replica.
+    Read {
+        op: OpId,
+        key: String,
+        #[serde(default, skip_serializing_if = "is_zero")]
+        after: u64,
+    },
     /// Replica → client: the value of the key (None: never written), its version, and the
     /// replica's log position when it answered.
     ReadOk {
@@ -186,9 +248,12 @@ impl Describe for Msg {
                 f.push(("generation".into(), version.generation.to_string()));
             }
             Msg::Redirect { leader, .. } => f.push(("leader".into(), format!("node {leader}"))),
-            Msg::Read { op, key } => {
+            Msg::Read { op, key, after } => {
                 f.push(("op".into(), format!("#{op}")));
                 f.push(("key".into(), key.clone()));
+                if *after > 0 {
+                    f.push(("answer once log position ≥".into(), after.to_string()));
+                }
             }
             Msg::ReadOk {
                 value,
@@ -338,21 +403,68 @@ pub struct Server {
     acked: BTreeMap<NodeId, u64>,
     pending: Vec<Pending>,
     backoff: BTreeMap<NodeId, u32>,
+    // volatile (any replica)
+    /// Reads waiting for the log to reach a position: `(client, op, key, position)`.
+    reads_waiting: Vec<(NodeId, OpId, String, u64)>,
 }
 
-/// A client: knows the leader; remembers its operations in progress.
+/// A client: knows each partition's leader; remembers its operations in progress and its
+/// session state (the keys it wrote, the log positions its reads must not go below).
+/// The session state survives a client crash (like a cookie kept by the user's device).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Client {
-    leader: NodeId,
-    generation: u64,
+    /// Per partition: its servers (the first is the initial leader).
+    groups: Vec<Vec<NodeId>>,
+    /// Keys placed on partitions other than the first: key → partition.
+    keys: BTreeMap<String, usize>,
+    /// Per partition: the leader this client knows, and its generation.
+    leaders: Vec<(NodeId, u64)>,
     writes: BTreeMap<OpId, (String, String)>,
+    session: Session,
+    /// Keys this client has written ([`ReadYourWrites::ReadFromLeader`]).
+    written: BTreeSet<String>,
+    /// Per partition: log index of this client's latest acknowledged write.
+    write_floor: Vec<u64>,
+    /// Per partition: log position of the replica that answered its latest read.
+    read_floor: Vec<u64>,
+    /// Reads in progress: op → partition.
+    reads: BTreeMap<OpId, usize>,
+}
+
+impl Client {
+    fn partition_of(&self, key: &str) -> usize {
+        self.keys.get(key).copied().unwrap_or(0)
+    }
+
+    /// Where a read of `key` that names `replica` goes, and the log position the replica
+    /// must hold before answering (0: answer at once).
+    fn route_read(&self, key: &str, replica: NodeId) -> (NodeId, u64) {
+        let p = self.partition_of(key);
+        let target = if self.session.read_your_writes == ReadYourWrites::ReadFromLeader
+            && self.written.contains(key)
+        {
+            self.leaders[p].0
+        } else if self.session.monotonic_reads == MonotonicReads::StickyReplica {
+            self.session.sticky.get(p).copied().unwrap_or(replica)
+        } else {
+            replica
+        };
+        let mut after = 0;
+        if self.session.read_your_writes == ReadYourWrites::WaitForPosition {
+            after = after.max(self.write_floor[p]);
+        }
+        if self.session.monotonic_reads == MonotonicReads::WaitForPosition {
+            after = after.max(self.read_floor[p]);
+        }
+        (target, after)
+    }
 }
 
 /// A node of the replication model.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Node {
     Server(Box<Server>),
-    Client(Client),
+    Client(Box<Client>),
 }
 
 /// What the UI sees of a replica.
@@ -368,6 +480,14 @@ pub struct ServerView {
     pub acked: BTreeMap<NodeId, u64>,
     /// Leader only: writes waiting for follower acknowledgements.
     pub waiting: Vec<Pending>,
+    /// Client reads waiting for this replica's log to reach the position they carry
+    /// ([`ReadYourWrites::WaitForPosition`], [`MonotonicReads::WaitForPosition`]).
+    #[serde(skip_serializing_if = "is_zero_usize")]
+    pub reads_waiting: usize,
+}
+
+fn is_zero_usize(n: &usize) -> bool {
+    *n == 0
 }
 
 /// What the UI sees of a node.
@@ -410,6 +530,12 @@ impl Describe for View {
                         s.waiting.len().to_string(),
                     ));
                 }
+                if s.reads_waiting > 0 {
+                    f.push((
+                        "reads waiting for log position".into(),
+                        s.reads_waiting.to_string(),
+                    ));
+                }
                 f
             }
             View::Client { in_progress, .. } => {
@@ -440,6 +566,27 @@ impl Server {
         match self.data.get(key) {
             Some((value, version)) => (Some(value.clone()), *version),
             None => (None, Version::default()),
+        }
+    }
+
+    /// Answers the waiting reads whose position the log now holds.
+    fn serve_waiting_reads(&mut self, ctx: &mut Ctx<Node>) {
+        let position = self.position();
+        let (ready, still): (Vec<_>, Vec<_>) = std::mem::take(&mut self.reads_waiting)
+            .into_iter()
+            .partition(|r| r.3 <= position);
+        self.reads_waiting = still;
+        for (client, op, key, _) in ready {
+            let (value, version) = self.value(&key);
+            ctx.send(
+                client,
+                Msg::ReadOk {
+                    op,
+                    value,
+                    version,
+                    position,
+                },
+            );
         }
     }
 
@@ -593,8 +740,16 @@ impl Server {
                     self.arm_retransmit(f, ctx);
                 }
                 self.release(me, ctx);
+                self.serve_waiting_reads(ctx);
             }
-            Msg::Read { op, key } => {
+            Msg::Read { op, key, after } if after > self.position() => {
+                ctx.note(format!(
+                    "read #{op} waits: log position {} < {after}",
+                    self.position()
+                ));
+                self.reads_waiting.push((from, op, key, after));
+            }
+            Msg::Read { op, key, .. } => {
                 let (value, version) = self.value(&key);
                 ctx.send(
                     from,
@@ -663,6 +818,7 @@ impl Server {
                         }
                     }
                 }
+                self.serve_waiting_reads(ctx);
                 ctx.send(
                     from,
                     Msg::Ack {
@@ -713,7 +869,10 @@ impl Server {
 impl Client {
     fn on_message(&mut self, from: NodeId, msg: Msg, ctx: &mut Ctx<Node>) {
         match msg {
-            Msg::WriteOk { op, version } if self.writes.remove(&op).is_some() => {
+            Msg::WriteOk { op, version } if self.writes.contains_key(&op) => {
+                let (key, _) = self.writes.remove(&op).expect("checked");
+                let p = self.partition_of(&key);
+                self.write_floor[p] = self.write_floor[p].max(version.index);
                 ctx.reply(op, Response::Written { version });
             }
             Msg::ReadOk {
@@ -721,27 +880,37 @@ impl Client {
                 value,
                 version,
                 position,
-            } => ctx.reply(
-                op,
-                Response::Value {
-                    value,
-                    version,
-                    position,
-                },
-            ),
+            } => {
+                if let Some(p) = self.reads.remove(&op) {
+                    self.read_floor[p] = self.read_floor[p].max(position);
+                }
+                ctx.reply(
+                    op,
+                    Response::Value {
+                        value,
+                        version,
+                        position,
+                    },
+                )
+            }
             Msg::Redirect { op, leader } => {
-                if leader != from {
-                    self.leader = leader;
+                let group = self.groups.iter().position(|g| g.contains(&from));
+                if let (true, Some(p)) = (leader != from, group) {
+                    self.leaders[p].0 = leader;
                 }
                 if let Some((key, value)) = self.writes.get(&op).cloned() {
-                    ctx.send(self.leader, Msg::Write { op, key, value });
+                    let p = self.partition_of(&key);
+                    ctx.send(self.leaders[p].0, Msg::Write { op, key, value });
                 }
             }
             Msg::NewLeader {
                 generation, leader, ..
-            } if generation > self.generation => {
-                self.generation = generation;
-                self.leader = leader;
+            } => {
+                if let Some(p) = self.groups.iter().position(|g| g.contains(&leader)) {
+                    if generation > self.leaders[p].1 {
+                        self.leaders[p] = (leader, generation);
+                    }
+                }
             }
             _ => {}
         }
@@ -776,10 +945,16 @@ impl Protocol for Node {
         let Node::Client(c) = self else { return };
         match request {
             Request::Write { key, value } => {
+                let p = c.partition_of(&key);
                 c.writes.insert(op, (key.clone(), value.clone()));
-                ctx.send(c.leader, Msg::Write { op, key, value });
+                c.written.insert(key.clone());
+                ctx.send(c.leaders[p].0, Msg::Write { op, key, value });
             }
-            Request::Read { key, replica } => ctx.send(replica, Msg::Read { op, key }),
+            Request::Read { key, replica } => {
+                let (target, after) = c.route_read(&key, replica);
+                c.reads.insert(op, c.partition_of(&key));
+                ctx.send(target, Msg::Read { op, key, after });
+            }
         }
     }
 
@@ -830,8 +1005,12 @@ impl Protocol for Node {
                 s.acked.clear();
                 s.pending.clear();
                 s.backoff.clear();
+                s.reads_waiting.clear();
             }
-            Node::Client(c) => c.writes.clear(),
+            Node::Client(c) => {
+                c.writes.clear();
+                c.reads.clear();
+            }
         }
     }
 
@@ -878,9 +1057,10 @@ impl Protocol for Node {
                     BTreeMap::new()
                 },
                 waiting: s.pending.clone(),
+                reads_waiting: s.reads_waiting.len(),
             }),
             Node::Client(c) => View::Client {
-                leader: c.leader,
+                leader: c.leaders[0].0,
                 in_progress: c.writes.len(),
             },
         }
@@ -888,6 +1068,23 @@ impl Protocol for Node {
 }
 
 impl Node {
+    /// A server's replication group (its partition's servers, the initial leader first);
+    /// empty for a client.
+    pub fn group(&self) -> &[NodeId] {
+        match self {
+            Node::Server(s) => &s.servers,
+            Node::Client(_) => &[],
+        }
+    }
+
+    /// A client's session guarantees (None for a server).
+    pub fn session(&self) -> Option<&Session> {
+        match self {
+            Node::Server(_) => None,
+            Node::Client(c) => Some(&c.session),
+        }
+    }
+
     /// The server's log (None for a client).
     pub fn log(&self) -> Option<&[Entry]> {
         match self {
@@ -906,6 +1103,44 @@ pub struct Place {
 }
 
 pub use super::scenario::NamedLink;
+
+/// A further partition (shard) in a scenario file: its own leader and followers, and the
+/// keys it holds (keys that no partition lists belong to the scenario's first partition,
+/// `leader` and `followers`). DDIA ch. 6: each partition has its own leader; its log is
+/// independent of the others', so there is no order between writes of different partitions.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartitionSpec {
+    pub leader: Place,
+    /// 1–6 followers.
+    pub followers: Vec<Place>,
+    /// The keys this partition holds (at least one; a key belongs to one partition).
+    pub keys: Vec<String>,
+}
+
+/// A client's session guarantees in a scenario file, e.g.
+/// `{ client = "alice", read-your-writes = "read-from-leader", monotonic-reads = "sticky-replica" }`.
+/// Clients without an entry have none (each read goes to the replica it names).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct SessionSpec {
+    pub client: String,
+    #[serde(default)]
+    pub read_your_writes: ReadYourWrites,
+    #[serde(default)]
+    pub monotonic_reads: MonotonicReads,
+    /// With `sticky-replica`: the replicas to stick to, at most one per partition (by
+    /// name); a partition not listed gets a follower chosen by a hash of the client's name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sticky: Vec<String>,
+}
+
+/// FNV-1a of a name: the "hash of the user ID" that picks a sticky replica.
+fn name_hash(name: &str) -> u64 {
+    name.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
+    })
+}
 
 /// A single-leader replication scenario as written in lesson files (nodes by name).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -939,6 +1174,13 @@ pub struct ReplicationScenario {
     /// Leader's first retransmission delay, simulated ms.
     #[serde(default = "default_retransmit")]
     pub retransmit_ms: Time,
+    /// Further partitions (shards), each with its own leader and followers; empty: one
+    /// partition (`leader` and `followers`) holds every key.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub partitions: Vec<PartitionSpec>,
+    /// Per-client session guarantees (clients not listed have none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sessions: Vec<SessionSpec>,
 }
 
 fn default_duration() -> Time {
@@ -975,13 +1217,113 @@ impl ReplicationScenario {
         }
     }
 
-    /// All node names in id order: leader, followers, clients.
+    /// All node names in id order: leader, followers, each further partition's leader
+    /// and followers, clients.
     pub fn names(&self) -> Vec<String> {
-        std::iter::once(&self.leader)
+        let mut v: Vec<String> = std::iter::once(&self.leader)
             .chain(&self.followers)
-            .chain(&self.clients)
             .map(|p| p.name.clone())
-            .collect()
+            .collect();
+        for p in &self.partitions {
+            v.extend(
+                std::iter::once(&p.leader)
+                    .chain(&p.followers)
+                    .map(|p| p.name.clone()),
+            );
+        }
+        v.extend(self.clients.iter().map(|p| p.name.clone()));
+        v
+    }
+
+    /// Per partition, its servers' ids, the initial leader first. Partition 0 is
+    /// `leader` and `followers`; then `partitions` in order.
+    pub fn partition_servers(&self) -> Vec<Vec<NodeId>> {
+        let mut groups = vec![(0..=self.followers.len()).collect::<Vec<_>>()];
+        let mut next = 1 + self.followers.len();
+        for p in &self.partitions {
+            let n = 1 + p.followers.len();
+            groups.push((next..next + n).collect());
+            next += n;
+        }
+        groups
+    }
+
+    /// The number of servers (replicas of every partition); clients' ids follow them.
+    pub fn server_count(&self) -> usize {
+        self.partition_servers().iter().map(Vec::len).sum()
+    }
+
+    /// Whether node `id` is a server (a replica of some partition), not a client.
+    pub fn is_server(&self, id: NodeId) -> bool {
+        id < self.server_count()
+    }
+
+    /// The partition holding `key` (index into [`Self::partition_servers`]).
+    pub fn partition_of(&self, key: &str) -> usize {
+        self.partitions
+            .iter()
+            .position(|p| p.keys.iter().any(|k| k == key))
+            .map_or(0, |i| i + 1)
+    }
+
+    /// Each client's session, by node id (clients without an entry get the default).
+    /// Errors: unknown or non-client names, a client listed twice, sticky replicas that
+    /// are not servers or two in one partition.
+    pub fn client_sessions(&self) -> Result<BTreeMap<NodeId, Session>, String> {
+        let groups = self.partition_servers();
+        let names = self.names();
+        let mut out = BTreeMap::new();
+        for c in (self.server_count()..names.len()).map(|id| (id, &names[id])) {
+            // Default sticky replicas: a follower of each partition by hash of the name.
+            let sticky = groups
+                .iter()
+                .map(|g| g[1 + (name_hash(c.1) % (g.len() as u64 - 1)) as usize])
+                .collect();
+            out.insert(
+                c.0,
+                Session {
+                    sticky,
+                    ..Session::default()
+                },
+            );
+        }
+        for spec in &self.sessions {
+            let id = self.node(&spec.client)?;
+            if self.is_server(id) {
+                return Err(format!(
+                    "sessions: \"{}\" is a replica, not a client",
+                    spec.client
+                ));
+            }
+            let s = out.get_mut(&id).expect("every client has a session");
+            if s.read_your_writes != ReadYourWrites::None
+                || s.monotonic_reads != MonotonicReads::None
+            {
+                return Err(format!(
+                    "sessions: client \"{}\" is listed twice",
+                    spec.client
+                ));
+            }
+            s.read_your_writes = spec.read_your_writes;
+            s.monotonic_reads = spec.monotonic_reads;
+            let mut seen = BTreeSet::new();
+            for r in &spec.sticky {
+                let rid = self.node(r)?;
+                let Some(p) = groups.iter().position(|g| g.contains(&rid)) else {
+                    return Err(format!(
+                        "sessions: sticky \"{r}\" is a client, not a replica"
+                    ));
+                };
+                if !seen.insert(p) {
+                    return Err(format!(
+                        "sessions: client \"{}\" has two sticky replicas in one partition",
+                        spec.client
+                    ));
+                }
+                s.sticky[p] = rid;
+            }
+        }
+        Ok(out)
     }
 
     /// The id of a named node, or an error listing the known names.
@@ -1010,15 +1352,45 @@ impl ReplicationScenario {
             &self.links,
             self.loss,
         )?;
-        let n_servers = 1 + self.followers.len();
-        let servers: Vec<NodeId> = (0..n_servers).collect();
+        let groups = self.partition_servers();
+        let n_servers = self.server_count();
         let clients: Vec<NodeId> = (n_servers..names.len()).collect();
+        let sessions = self.client_sessions()?;
+        let mut keys = BTreeMap::new();
+        for (i, p) in self.partitions.iter().enumerate() {
+            if p.followers.is_empty() || p.followers.len() > 6 {
+                return Err(format!(
+                    "partition {} (leader \"{}\"): {} followers; a partition has 1 to 6",
+                    i + 2,
+                    p.leader.name,
+                    p.followers.len()
+                ));
+            }
+            if p.keys.is_empty() {
+                return Err(format!(
+                    "partition {} (leader \"{}\") holds no keys: give it keys = [...]",
+                    i + 2,
+                    p.leader.name
+                ));
+            }
+            for k in &p.keys {
+                if keys.insert(k.clone(), i + 1).is_some() {
+                    return Err(format!("key \"{k}\" is in two partitions"));
+                }
+            }
+        }
         let mut nodes = Vec::new();
         let mut protocols = Vec::new();
-        for (i, p) in std::iter::once(&self.leader)
-            .chain(&self.followers)
-            .enumerate()
-        {
+        let servers = std::iter::once(&self.leader).chain(&self.followers).chain(
+            self.partitions
+                .iter()
+                .flat_map(|p| std::iter::once(&p.leader).chain(&p.followers)),
+        );
+        for (i, p) in servers.enumerate() {
+            let group = groups
+                .iter()
+                .find(|g| g.contains(&i))
+                .expect("every server is in a partition");
             nodes.push(NodeInfo {
                 name: p.name.clone(),
                 role: NodeRole::Server,
@@ -1026,33 +1398,44 @@ impl ReplicationScenario {
                 clock: Default::default(),
             });
             protocols.push(Node::Server(Box::new(Server {
-                servers: servers.clone(),
+                servers: group.clone(),
                 clients: clients.clone(),
                 mode,
                 retransmit_ms: self.retransmit_ms.max(1),
                 log: Vec::new(),
-                role: if i == 0 { Role::Leader } else { Role::Follower },
+                role: if i == group[0] {
+                    Role::Leader
+                } else {
+                    Role::Follower
+                },
                 generation: 1,
-                leader: 0,
+                leader: group[0],
                 fork: 0,
                 data: BTreeMap::new(),
                 acked: BTreeMap::new(),
                 pending: Vec::new(),
                 backoff: BTreeMap::new(),
+                reads_waiting: Vec::new(),
             })));
         }
-        for c in &self.clients {
+        for (c, id) in self.clients.iter().zip(n_servers..) {
             nodes.push(NodeInfo {
                 name: c.name.clone(),
                 role: NodeRole::Client,
                 place: c.place.clone(),
                 clock: Default::default(),
             });
-            protocols.push(Node::Client(Client {
-                leader: 0,
-                generation: 1,
+            protocols.push(Node::Client(Box::new(Client {
+                groups: groups.clone(),
+                keys: keys.clone(),
+                leaders: groups.iter().map(|g| (g[0], 1)).collect(),
                 writes: BTreeMap::new(),
-            }));
+                session: sessions[&id].clone(),
+                written: BTreeSet::new(),
+                write_floor: vec![0; groups.len()],
+                read_floor: vec![0; groups.len()],
+                reads: BTreeMap::new(),
+            })));
         }
         Ok(Setup {
             nodes,

@@ -85,6 +85,8 @@ impl Spec {
             links: Vec::new(),
             loss: self.loss,
             retransmit_ms: self.retransmit_ms,
+            partitions: Vec::new(),
+            sessions: Vec::new(),
         }
     }
 
