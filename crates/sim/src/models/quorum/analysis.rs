@@ -370,7 +370,13 @@ fn what(q: &RequestRecord, name: &dyn Fn(NodeId) -> String) -> String {
         Kind::Read => format!("read {}", q.key),
         Kind::Write => format!("write {}={}", q.key, q.value.as_deref().unwrap_or("")),
     });
-    format!("{}'s {l} (#{})", name(q.client), q.op)
+    let who = name(q.client);
+    if l.starts_with(&who) {
+        // A label that already names the client ("cA reads x").
+        format!("{l} (#{})", q.op)
+    } else {
+        format!("{who}'s {l} (#{})", q.op)
+    }
 }
 
 fn ver(v: &Option<Version>) -> String {
