@@ -634,16 +634,7 @@ pub struct ReplicaSpec {
     pub clock_drift_ppm: i64,
 }
 
-/// A client in a scenario file, with the replica it talks to.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ClientSpec {
-    pub name: String,
-    #[serde(default)]
-    pub place: Option<String>,
-    /// Its home (coordinating) replica, by name.
-    pub replica: String,
-}
+pub use super::scenario::ClientSpec;
 
 /// A leaderless store scenario as written in lesson files (nodes by name).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -741,14 +732,9 @@ impl LeaderlessScenario {
                 names: names.clone(),
             }));
         }
+        let all_names = self.names();
         for c in &self.clients {
-            let home = self.node(&c.replica)?;
-            if home >= self.replicas.len() {
-                return Err(format!(
-                    "client \"{}\": \"{}\" is a client, not a replica",
-                    c.name, c.replica
-                ));
-            }
+            let home = c.home(&all_names, self.replicas.len())?;
             nodes.push(NodeInfo {
                 name: c.name.clone(),
                 role: NodeRole::Client,

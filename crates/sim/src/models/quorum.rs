@@ -1199,16 +1199,7 @@ pub struct ReplicaSpec {
     pub place: Option<String>,
 }
 
-/// A client in a scenario file, with its home (coordinating) replica.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ClientSpec {
-    pub name: String,
-    #[serde(default)]
-    pub place: Option<String>,
-    /// Its home replica, by name: the coordinator of all its requests.
-    pub replica: String,
-}
+pub use super::scenario::ClientSpec;
 
 /// A quorum store scenario as written in lesson files (nodes by name). Times are in
 /// simulated milliseconds.
@@ -1423,14 +1414,9 @@ impl QuorumScenario {
             });
             protocols.push(Node::Replica(Replica::new(config.clone())));
         }
+        let all_names = self.names();
         for c in &self.clients {
-            let home = self.node(&c.replica)?;
-            if home >= self.replicas.len() {
-                return Err(format!(
-                    "client \"{}\": \"{}\" is a client, not a replica",
-                    c.name, c.replica
-                ));
-            }
+            let home = c.home(&all_names, self.replicas.len())?;
             nodes.push(NodeInfo {
                 name: c.name.clone(),
                 role: NodeRole::Client,

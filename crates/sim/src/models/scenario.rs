@@ -17,6 +17,33 @@ pub struct NamedLink {
     pub jitter_ms: Time,
 }
 
+/// A client in a scenario file with its home replica, the one that coordinates its
+/// requests (leaderless stores: the cart store and the quorum store).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientSpec {
+    pub name: String,
+    #[serde(default)]
+    pub place: Option<String>,
+    /// Its home (coordinating) replica, by name.
+    pub replica: String,
+}
+
+impl ClientSpec {
+    /// The home replica's id among `names` (id order), where ids below `replicas` are the
+    /// replicas. Errors: an unknown name, or a name that is a client.
+    pub fn home(&self, names: &[String], replicas: usize) -> Result<NodeId, String> {
+        let home = node_id(names, &self.replica)?;
+        if home >= replicas {
+            return Err(format!(
+                "client \"{}\": \"{}\" is a client, not a replica",
+                self.name, self.replica
+            ));
+        }
+        Ok(home)
+    }
+}
+
 /// The id of a named node among `names` (id order), or an error listing the known names.
 pub fn node_id(names: &[String], name: &str) -> Result<NodeId, String> {
     names
