@@ -2,7 +2,7 @@
 //! Porcupine's etcd or kv logs, or Distlab's JSON — and see it drawn with the
 //! linearizability checker's verdict.
 
-use crate::clocks_page::load_file;
+use crate::clocks_page::ImportBox;
 use crate::history_panel::{judge, HistoryPanel, Judgement};
 use distlab_sim::linearizability::{parse_any, Format, History, Model, ModelSpec};
 use leptos::prelude::*;
@@ -38,7 +38,6 @@ fn guess_model(format: Format, h: &History) -> Model {
 pub fn CheckPage() -> impl IntoView {
     let text = RwSignal::new(String::new());
     let status = RwSignal::new(None::<String>);
-    let dragging = RwSignal::new(false);
     // "" = guess from the history.
     let model_choice = RwSignal::new(String::new());
     let format_choice = RwSignal::new(String::new());
@@ -97,23 +96,6 @@ pub fn CheckPage() -> impl IntoView {
             ))
         })
     };
-    let on_pick = move |ev: leptos::ev::Event| {
-        let input: web_sys::HtmlInputElement = event_target(&ev);
-        if let Some(f) = input.files().and_then(|l| l.get(0)) {
-            load_file(f, text, status);
-        }
-    };
-    let on_drop = move |ev: web_sys::DragEvent| {
-        ev.prevent_default();
-        dragging.set(false);
-        if let Some(f) = ev
-            .data_transfer()
-            .and_then(|d| d.files())
-            .and_then(|l| l.get(0))
-        {
-            load_file(f, text, status);
-        }
-    };
     let select =
         |label: &'static str, sig: RwSignal<String>, options: Vec<(&'static str, &'static str)>| {
             view! {
@@ -137,32 +119,18 @@ pub fn CheckPage() -> impl IntoView {
                     "). Each operation is drawn as a bar from its call to its return; the checker looks for one order of all operations that respects real time and the model. Paste it, choose a file, or drop one here."
                 </p>
             </header>
-            <section
-                class="import-box"
-                class:dragging=move || dragging.get()
-                on:dragover=move |ev: web_sys::DragEvent| {
-                    ev.prevent_default();
-                    dragging.set(true);
-                }
-                on:dragleave=move |_| dragging.set(false)
-                on:drop=on_drop
+            <ImportBox
+                text=text
+                status=status
+                what="History"
+                pick="Open a history file"
+                accept=".edn,.log,.txt,.json,text/plain,application/json"
+                rows="8"
+                placeholder="Paste a history here, or drop a file"
+                after=move || parsed.with(|p| p.as_ref().err().map(|e| view! {
+                    <p class="error" role="alert">{format!("This history cannot be read: {e}")}</p>
+                }))
             >
-                <textarea
-                    aria-label="History"
-                    rows="8"
-                    spellcheck="false"
-                    placeholder="Paste a history here, or drop a file"
-                    prop:value=move || text.get()
-                    on:input=move |ev| {
-                        text.set(event_target_value(&ev));
-                        status.set(None);
-                    }
-                ></textarea>
-                <div class="import-controls">
-                    <label class="button">
-                        "Open a history file…"
-                        <input type="file" accept=".edn,.log,.txt,.json,text/plain,application/json" aria-label="Open a history file" on:change=on_pick class="visually-hidden" />
-                    </label>
                     <button on:click=move |_| {
                         text.set(EXAMPLE.to_string());
                         status.set(Some("Loaded the ESPN example: a write acknowledged, then a read that misses it.".into()));
@@ -180,12 +148,7 @@ pub fn CheckPage() -> impl IntoView {
                             on:input=move |ev| initial.set(event_target_value(&ev))
                         />
                     </label>
-                </div>
-                <p class="status" aria-live="polite">{move || status.get()}</p>
-                {move || parsed.with(|p| p.as_ref().err().map(|e| view! {
-                    <p class="error" role="alert">{format!("This history cannot be read: {e}")}</p>
-                }))}
-            </section>
+            </ImportBox>
             <p class="import-facts" data-testid="check-facts">{facts}</p>
             <Show when=move || history.with(|h| !h.ops.is_empty())>
                 <section class="panel wide" aria-labelledby="hist-h">

@@ -69,11 +69,7 @@ fn read(text: &str, regex: &str) -> Result<Vec<Execution>, String> {
 }
 
 /// Reads a dropped or picked file into `text`.
-pub(crate) fn load_file(
-    file: web_sys::File,
-    text: RwSignal<String>,
-    status: RwSignal<Option<String>>,
-) {
+fn load_file(file: web_sys::File, text: RwSignal<String>, status: RwSignal<Option<String>>) {
     let Ok(reader) = web_sys::FileReader::new() else {
         status.set(Some("This browser cannot read files.".into()));
         return;
@@ -93,6 +89,78 @@ pub(crate) fn load_file(
     }
 }
 
+/// The box a log or history is opened in: a textarea to paste into, a file picker, and
+/// drag and drop onto the box; `controls` go beside the picker, `after` below the status
+/// line (e.g. the parse error). Shared by `/clocks/import` and `/check`.
+#[component]
+pub(crate) fn ImportBox(
+    text: RwSignal<String>,
+    status: RwSignal<Option<String>>,
+    /// The textarea's accessible name, e.g. "ShiViz log".
+    what: &'static str,
+    /// The picker's label, e.g. "Open a log file".
+    pick: &'static str,
+    /// The picker's `accept` list.
+    accept: &'static str,
+    rows: &'static str,
+    /// The textarea's placeholder.
+    placeholder: &'static str,
+    children: Children,
+    #[prop(into)] after: ViewFn,
+) -> impl IntoView {
+    let dragging = RwSignal::new(false);
+    let on_pick = move |ev: leptos::ev::Event| {
+        let input: web_sys::HtmlInputElement = event_target(&ev);
+        if let Some(f) = input.files().and_then(|l| l.get(0)) {
+            load_file(f, text, status);
+        }
+    };
+    let on_drop = move |ev: web_sys::DragEvent| {
+        ev.prevent_default();
+        dragging.set(false);
+        if let Some(f) = ev
+            .data_transfer()
+            .and_then(|d| d.files())
+            .and_then(|l| l.get(0))
+        {
+            load_file(f, text, status);
+        }
+    };
+    view! {
+        <section
+            class="import-box"
+            class:dragging=move || dragging.get()
+            on:dragover=move |ev: web_sys::DragEvent| {
+                ev.prevent_default();
+                dragging.set(true);
+            }
+            on:dragleave=move |_| dragging.set(false)
+            on:drop=on_drop
+        >
+            <textarea
+                aria-label=what
+                rows=rows
+                spellcheck="false"
+                placeholder=placeholder
+                prop:value=move || text.get()
+                on:input=move |ev| {
+                    text.set(event_target_value(&ev));
+                    status.set(None);
+                }
+            ></textarea>
+            <div class="import-controls">
+                <label class="button">
+                    {format!("{pick}…")}
+                    <input type="file" accept=accept aria-label=pick on:change=on_pick class="visually-hidden" />
+                </label>
+                {children()}
+            </div>
+            <p class="status" aria-live="polite">{move || status.get()}</p>
+            {move || after.run()}
+        </section>
+    }
+}
+
 /// The import page.
 #[component]
 pub fn ClocksImport() -> impl IntoView {
@@ -100,7 +168,6 @@ pub fn ClocksImport() -> impl IntoView {
     let regex = RwSignal::new(String::new());
     let chosen = RwSignal::new(0usize);
     let status = RwSignal::new(None::<String>);
-    let dragging = RwSignal::new(false);
     let parsed = Memo::new(move |_| text.with(|t| regex.with(|r| read(t, r))));
     let execution = Memo::new(move |_| {
         parsed.with(|p| {
@@ -147,23 +214,6 @@ pub fn ClocksImport() -> impl IntoView {
         on_restart: None,
         on_drop: None,
     };
-    let on_pick = move |ev: leptos::ev::Event| {
-        let input: web_sys::HtmlInputElement = event_target(&ev);
-        if let Some(f) = input.files().and_then(|l| l.get(0)) {
-            load_file(f, text, status);
-        }
-    };
-    let on_drop = move |ev: web_sys::DragEvent| {
-        ev.prevent_default();
-        dragging.set(false);
-        if let Some(f) = ev
-            .data_transfer()
-            .and_then(|d| d.files())
-            .and_then(|l| l.get(0))
-        {
-            load_file(f, text, status);
-        }
-    };
     view! {
         <div class="clocks-import">
             <header class="lab-head">
@@ -176,49 +226,15 @@ pub fn ClocksImport() -> impl IntoView {
                     " lines. Messages are inferred from the clocks. Paste it, choose a file, or drop one here."
                 </p>
             </header>
-            <section
-                class="import-box"
-                class:dragging=move || dragging.get()
-                on:dragover=move |ev: web_sys::DragEvent| {
-                    ev.prevent_default();
-                    dragging.set(true);
-                }
-                on:dragleave=move |_| dragging.set(false)
-                on:drop=on_drop
-            >
-                <textarea
-                    aria-label="ShiViz log"
-                    rows="10"
-                    spellcheck="false"
-                    placeholder="Paste a ShiViz log here, or drop a file"
-                    prop:value=move || text.get()
-                    on:input=move |ev| {
-                        text.set(event_target_value(&ev));
-                        status.set(None);
-                    }
-                ></textarea>
-                <div class="import-controls">
-                    <label class="button">
-                        "Open a log file…"
-                        <input type="file" accept=".log,.txt,text/plain" aria-label="Open a log file" on:change=on_pick class="visually-hidden" />
-                    </label>
-                    <button on:click=move |_| {
-                        text.set(example());
-                        status.set(Some("Loaded the Logical clocks lesson's run, exported as a ShiViz log.".into()));
-                    }>"Load an example"</button>
-                    <label>
-                        "Custom regex "
-                        <input
-                            type="text"
-                            aria-label="Custom regex"
-                            placeholder=shiviz::DEFAULT_REGEX
-                            prop:value=move || regex.get()
-                            on:input=move |ev| regex.set(event_target_value(&ev))
-                        />
-                    </label>
-                </div>
-                <p class="status" aria-live="polite">{move || status.get()}</p>
-                {move || parsed.with(|p| match p {
+            <ImportBox
+                text=text
+                status=status
+                what="ShiViz log"
+                pick="Open a log file"
+                accept=".log,.txt,text/plain"
+                rows="10"
+                placeholder="Paste a ShiViz log here, or drop a file"
+                after=move || parsed.with(|p| match p {
                     Err(e) => Some(view! {
                         <p class="error" role="alert">{format!("This log cannot be read: {e}")}</p>
                     }.into_any()),
@@ -235,8 +251,23 @@ pub fn ClocksImport() -> impl IntoView {
                         </label>
                     }.into_any()),
                     Ok(_) => None,
-                })}
-            </section>
+                })
+            >
+                    <button on:click=move |_| {
+                        text.set(example());
+                        status.set(Some("Loaded the Logical clocks lesson's run, exported as a ShiViz log.".into()));
+                    }>"Load an example"</button>
+                    <label>
+                        "Custom regex "
+                        <input
+                            type="text"
+                            aria-label="Custom regex"
+                            placeholder=shiviz::DEFAULT_REGEX
+                            prop:value=move || regex.get()
+                            on:input=move |ev| regex.set(event_target_value(&ev))
+                        />
+                    </label>
+            </ImportBox>
             {move || facts.get().map(|(name, hosts, events, messages, pairs)| view! {
                 <p class="import-facts" data-testid="import-facts">
                     {if name.is_empty() { String::new() } else { format!("{name}: ") }}
