@@ -22,7 +22,7 @@ if [ -d "${DISTLAB_TESTDATA:-../shared/testdata}/porcupine" ]; then
 else
   echo "linearizability bench: testdata absent (set DISTLAB_TESTDATA)"
 fi
-# The differential test against PostgreSQL (crates/cli/tests/sql_diff.rs) keeps its output.
+# The differential test against PostgreSQL (crates/cli/tests/cli/sql_diff.rs) keeps its output.
 if [ -f target/tmp/sql-fuzz.txt ]; then
   echo "sql fuzz (seed 1, 1,000 generated scripts per level, vs PostgreSQL):"
   grep "generated scripts agree" target/tmp/sql-fuzz.txt | sed 's/^/  /'

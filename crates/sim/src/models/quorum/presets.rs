@@ -1,5 +1,5 @@
 //! Ready-made quorum runs for the page and the lessons. Each is a scenario plus
-//! interventions; what each one claims is tested in `crates/sim/tests/quorum.rs`.
+//! interventions; what each one claims is tested in `crates/sim/tests/sim/quorum.rs`.
 //! Replicas are `r1…` (ids 0…), clients follow; the key is `x` throughout, whose ring
 //! order with 3 replicas is r3, r1, r2 and with 4 replicas r4, r1, r2, r3 (see
 //! [`super::ring_order`]); the presets pick their roles from that order.

@@ -1,6 +1,6 @@
 //! Ready-made Raft runs for the page and the lessons: the situations the paper draws and
 //! the ones a lecturer reaches for. Each is a scenario plus interventions; the outcomes
-//! each one is meant to show are tested in `crates/sim/tests/raft_figures.rs`.
+//! each one is meant to show are tested in `crates/sim/tests/sim/raft_figures.rs`.
 
 use super::{ClientSpec, InitialServer, NamedLink, Operator, RaftScenario, Request};
 use crate::engine::{Action, Engine, Intervention};

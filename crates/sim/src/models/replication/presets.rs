@@ -30,7 +30,7 @@ pub fn presets() -> Vec<Preset> {
 }
 
 /// The session-guarantee presets (docs/SESSION-GUARANTEES.md), one per anomaly and per
-/// fix, each tested for what its summary claims in `tests/session_guarantees.rs`.
+/// fix, each tested for what its summary claims in `tests/sim/session_guarantees.rs`.
 pub fn session_presets() -> Vec<Preset> {
     vec![
         ryw_anomaly(),

@@ -7,7 +7,7 @@
 //! - stepping back ([`Engine::world_at`]) gives the world a fresh engine reaches by stepping
 //!   forward, and [`Engine::views_at`] agrees with it.
 
-mod common;
+use crate::common;
 
 use common::{build, schedule, spec, Faults, Modes};
 use distlab_sim::models::replication::Node;

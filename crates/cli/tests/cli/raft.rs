@@ -1,7 +1,7 @@
 //! `distlab raft explore` and `raft replay`, run as a user would: exit codes, the report,
 //! and a printed failing run replayed from a file.
 
-mod common;
+use crate::common;
 
 use common::{distlab, stderr, stdout};
 use serde_json::Value;

@@ -8,6 +8,8 @@
 
 #![allow(dead_code)]
 
+pub mod quorum_lesson;
+
 use distlab_sim::engine::{Action, Engine, Intervention, Setup};
 use distlab_sim::models::replication::{
     Command, Msg, Node, Place, ReplicationScenario, Request, Response,

@@ -1,7 +1,7 @@
 //! `distlab check linearizability` and `distlab check bench`, run as a user would:
 //! histories in, verdicts, explanations and exit codes out.
 
-mod common;
+use crate::common;
 
 use common::{distlab, stderr, stdout, testdata};
 use serde_json::Value;

@@ -1,7 +1,7 @@
 //! Causality of runs: vector clocks decide happens-before exactly as the message graph does,
 //! Lamport timestamps are a linear extension of it, and the explanations name real chains.
 
-mod common;
+use crate::common;
 
 use common::{build, cases, schedule, spec, Faults, Modes};
 use distlab_sim::causality::{Causality, Hop, LamportTimestamp, Relation, VectorClock};

@@ -10,11 +10,9 @@ use distlab_sim::models::quorum::Consistency;
 use distlab_sim::models::Quorum;
 use distlab_sim::NodeId;
 
-const TEXT: &str = include_str!("../../../lessons/cap.toml");
+const TEXT: &str = include_str!("../../../../lessons/cap.toml");
 
-#[path = "common/quorum_lesson.rs"]
-mod quorum_lesson;
-use quorum_lesson::*;
+use crate::common::quorum_lesson::*;
 
 fn lesson() -> Lesson {
     parse(TEXT)

@@ -2,7 +2,7 @@
 //! reveals are the run's happens-before relation — over random runs, checked against a
 //! relation computed independently (reachability in the message graph).
 
-mod common;
+use crate::common;
 
 use common::cases;
 use distlab_sim::causality::Causality;

@@ -855,7 +855,7 @@ fn messages_and_views_describe_themselves() {
 #[cfg(feature = "lesson-files")]
 #[test]
 fn the_documented_presets_are_the_tested_ones() {
-    let doc = include_str!("../../../docs/PAXOS.md");
+    let doc = include_str!("../../../../docs/PAXOS.md");
     let blocks: Vec<PaxosScenario> = doc
         .split("```toml\n")
         .skip(1)

@@ -1,7 +1,7 @@
 //! `distlab clocks analyze`, run as a user would: ShiViz logs in, counts, relations and
 //! errors out.
 
-mod common;
+use crate::common;
 
 use common::{distlab, stderr, stdout, testdata};
 use serde_json::Value;

@@ -2,7 +2,7 @@
 //! present), every validation error on small inline logs with its exact line, message
 //! inference, and export → import round trips of random simulated runs.
 
-mod common;
+use crate::common;
 
 use common::{build, cases, schedule, spec, Faults, Modes};
 use distlab_sim::causality::shiviz::{export, parse, Execution, LogError, Message};

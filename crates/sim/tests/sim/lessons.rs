@@ -1,7 +1,7 @@
 //! The built-in lessons parse, validate, and each step of "Replication lag" shows what its
 //! narration claims (numbers from the simulation, not from the text).
 
-mod common;
+use crate::common;
 
 use distlab_sim::lesson::{built_in, Lesson, BUILT_IN};
 use distlab_sim::models::replication::analysis::analyze;

@@ -2,7 +2,7 @@
 //! messages) equal the engine's causality computed from the trace, over random traffic
 //! with crashes, partitions and loss; physical clocks follow their skew and drift.
 
-mod common;
+use crate::common;
 
 use common::cases;
 use distlab_sim::causality::{Causality, Relation};

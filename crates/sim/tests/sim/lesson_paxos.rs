@@ -14,7 +14,7 @@ use distlab_sim::models::paxos::{
 use distlab_sim::models::{EngineModel, Paxos};
 use distlab_sim::{EventKind, Time};
 
-const TEXT: &str = include_str!("../../../lessons/paxos.toml");
+const TEXT: &str = include_str!("../../../../lessons/paxos.toml");
 
 fn lesson() -> Lesson {
     Lesson::parse(TEXT).unwrap_or_else(|e| panic!("{e}"))

@@ -2,7 +2,7 @@
 //! never losing an acknowledged write over random runs, last-write-wins losing concurrent
 //! and even causally later writes, and tombstones.
 
-mod common;
+use crate::common;
 
 use common::cases;
 use distlab_sim::engine::{Action, Engine, Intervention};

@@ -8,7 +8,7 @@
 //! - (g) a failover after an asynchronously acknowledged write loses exactly that write,
 //!   and synchronous replication never loses an acknowledged write.
 
-mod common;
+use crate::common;
 
 use common::{build, lesson_step, ops, read_labelled, schedule, spec, Faults, Modes, Spec};
 use distlab_sim::engine::{Action, Intervention};

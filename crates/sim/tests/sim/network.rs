@@ -10,7 +10,7 @@
 //! - every drop has a reason that the model confirms; directed links deliver in send order;
 //! - a node that is down handles nothing; every intervention leaves exactly one event.
 
-mod common;
+use crate::common;
 
 use common::{build, schedule, spec, Faults, Modes};
 use distlab_sim::engine::Action;

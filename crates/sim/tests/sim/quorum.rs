@@ -4,7 +4,7 @@
 //! eventual mode with w + r > n never misses an acknowledged write, and anti-entropy makes
 //! replicas converge after healing.
 
-mod common;
+use crate::common;
 
 use common::cases;
 use distlab_sim::engine::{Action, Engine, Intervention};

@@ -1,6 +1,6 @@
 //! The `distlab` binary, run as a user would.
 
-mod common;
+use crate::common;
 
 use common::{distlab, stderr, stdout};
 use std::path::PathBuf;

@@ -125,7 +125,7 @@ fn histories_follow_the_cursor() {
 fn last_write_wins_carts_are_not_linearizable() {
     use distlab_sim::lesson::Lesson;
     use distlab_sim::models::{leaderless, Leaderless};
-    let l = Lesson::parse(include_str!("../../../lessons/version-vectors.toml")).unwrap();
+    let l = Lesson::parse(include_str!("../../../../lessons/version-vectors.toml")).unwrap();
     let step = |title: &str| l.steps.iter().position(|s| s.title == title).unwrap();
     let (s, mut ivs) = l.engine_run::<Leaderless>(step("Last write wins")).unwrap();
     // With no read, nothing was observed: a history of adds alone is linearizable.

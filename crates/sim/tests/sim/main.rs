@@ -1,0 +1,39 @@
+//! The sim crate's integration tests, one module per subject, linked into one test binary
+//! (one binary instead of one per file keeps a fresh build's disk use and link time small).
+
+mod causality;
+mod client_history;
+mod clocks;
+mod common;
+mod leaderless;
+mod lesson_cap;
+mod lesson_clocks;
+mod lesson_isolation;
+mod lesson_linearizability;
+mod lesson_log_replication;
+mod lesson_paxos;
+mod lesson_quorums;
+mod lesson_raft;
+mod lesson_session_guarantees;
+mod lessons;
+mod linearizability;
+mod linearizability_conformance;
+mod linearizability_props;
+mod network;
+mod paxos;
+mod questions;
+mod quorum;
+mod raft;
+mod raft_figures;
+mod raft_refinements;
+mod replay;
+mod replication;
+mod session_guarantees;
+mod shiviz;
+mod txn_anomalies;
+mod txn_dsg;
+mod txn_hermitage;
+mod txn_parse;
+mod txn_props;
+mod txn_store;
+mod txn_types;
