@@ -9,8 +9,10 @@ export const ARTIFACTS = path.resolve('e2e/artifacts');
 fs.mkdirSync(ARTIFACTS, { recursive: true });
 
 export async function start() {
-  if (!fs.existsSync('dist/index.html')) throw new Error('dist/ is missing: run `trunk build --release --offline` first');
-  const server = await serve('dist', 0);
+  // DISTLAB_E2E_DIST: another build to test (e.g. a debug build in /tmp); default dist/.
+  const dist = process.env.DISTLAB_E2E_DIST || 'dist';
+  if (!fs.existsSync(path.join(dist, 'index.html'))) throw new Error(`${dist}/ is missing: run \`trunk build --release --offline\` first`);
+  const server = await serve(dist, 0);
   const base = `http://127.0.0.1:${server.address().port}`;
   const browser = await launch();
   return { server, base, browser };

@@ -14,6 +14,7 @@ mod lesson_page;
 mod panels;
 mod paxos_lesson;
 mod quorum_lesson;
+mod storage;
 
 fn main() {
     app::install_panic_hook();

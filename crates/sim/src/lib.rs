@@ -32,6 +32,7 @@ pub mod lesson;
 pub mod linearizability;
 pub mod models;
 pub mod network;
+pub mod share;
 pub mod trace;
 
 pub use engine::{

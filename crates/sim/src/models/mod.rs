@@ -55,6 +55,28 @@ pub trait EngineModel {
             Self::NAME
         ))
     }
+    /// The scenario's prepared failures, for presentation mode's number keys (the first is
+    /// key 1): each says what it does ("crash the leader") and the actions to apply at the
+    /// cursor of `engine`'s run (`cursor`: the trace step the learner stands at). They are
+    /// computed from the run at the cursor (e.g. Raft's leader *then*), so key 1 always
+    /// does what its label says. Default: none.
+    fn prepared(
+        _s: &Self::Scenario,
+        _engine: &Engine<Self::Node>,
+        _cursor: Option<usize>,
+    ) -> Vec<Prepared<Self::Node>> {
+        Vec::new()
+    }
+}
+
+/// A failure a lecturer can trigger with one key in presentation mode
+/// ([`EngineModel::prepared`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Prepared<P: crate::engine::Protocol> {
+    /// What it does, as the shortcut list shows it: "crash the leader (node-2)".
+    pub label: String,
+    /// Applied together at the cursor's time.
+    pub actions: Vec<crate::engine::Action<P>>,
 }
 
 /// Single-leader replication ([`replication`]).

@@ -1,0 +1,240 @@
+//! Exact, shareable runs: a run (model, scenario, interventions, cursor, lesson and step)
+//! as a [`RunLink`], written into a URL as a short versioned code, or as JSON for a file.
+//!
+//! The code is `<version>.<payload>`: the run's JSON compressed with raw DEFLATE
+//! (`miniz_oxide`) and written in unpadded URL-safe base64 (`base64`, RFC 4648 §5), so it
+//! needs no escaping in a query string. Version 1 is the only one so far; a code with a
+//! higher version says so rather than guessing ("made by a newer Distlab"), and every
+//! older version stays decodable. The same scenario, interventions and seed give the
+//! identical trace on any machine (the engine is deterministic), so opening a link replays
+//! exactly the run that was shared.
+//!
+//! Decoding never panics on any input: a damaged code gets a [`LinkError`] saying which part
+//! is wrong.
+
+use crate::engine::{Intervention, Protocol};
+use crate::models::EngineModel;
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// The current link format version (the number before the dot of a code).
+pub const VERSION: u32 = 1;
+
+/// Refuse to inflate a payload beyond this many bytes (a link is a few KB; a hostile code
+/// must not make the page allocate without bound).
+pub const MAX_JSON_BYTES: usize = 4 << 20;
+
+/// One run as it is shared: enough to rebuild the identical trace and put the learner at
+/// the same place.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunLink {
+    /// The link format version this run was written with ([`VERSION`]).
+    #[serde(default = "one")]
+    pub v: u32,
+    /// The engine model, as lesson files name it (`EngineModel::NAME`: "replication",
+    /// "raft", …, or "isolation").
+    pub model: String,
+    /// The lesson the run was made in, by id, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lesson: Option<String>,
+    /// The lesson step, 1-based as in `?step=N`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<usize>,
+    /// The model's scenario (`EngineModel::Scenario` as JSON; includes its seed).
+    pub scenario: serde_json::Value,
+    /// Every intervention of the run, in order (`Vec<Intervention<_>>` as JSON).
+    #[serde(default)]
+    pub interventions: serde_json::Value,
+    /// The trace step the learner stood at (0-based; `None`: before the first event).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<usize>,
+    /// The diagram's zoom (1 = the whole run fits).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zoom: Option<f64>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// Why a code or a run file could not be opened.
+#[derive(Clone, Debug, PartialEq)]
+pub enum LinkError {
+    /// The code has no `<version>.` prefix, or the version is not a number.
+    NoVersion,
+    /// Made by a newer Distlab than this one.
+    NewerVersion(u32),
+    /// The payload is not base64url (the link was cut or changed), at this byte offset.
+    NotBase64(String),
+    /// The payload does not inflate (damaged), or inflates beyond [`MAX_JSON_BYTES`].
+    NotCompressed(String),
+    /// The JSON inside does not describe a run: the serde message (with line and column).
+    BadRun(String),
+    /// The run is for another model than the page expects.
+    WrongModel { expected: String, found: String },
+    /// The scenario or the interventions do not fit the model.
+    BadScenario(String),
+}
+
+impl fmt::Display for LinkError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LinkError::NoVersion => write!(
+                f,
+                "the run code does not start with a version number (like \"1.\"): it is not a Distlab run link"
+            ),
+            LinkError::NewerVersion(v) => write!(
+                f,
+                "the run was shared by a newer Distlab (link format {v}; this one reads up to {VERSION}): reload to get the newest version"
+            ),
+            LinkError::NotBase64(e) => write!(
+                f,
+                "the run code is damaged (was the link cut short or changed?): {e}"
+            ),
+            LinkError::NotCompressed(e) => write!(f, "the run code is damaged: {e}"),
+            LinkError::BadRun(e) => write!(f, "the run in the link is not valid: {e}"),
+            LinkError::WrongModel { expected, found } => write!(
+                f,
+                "the run is a {found} run, but this page shows {expected} runs"
+            ),
+            LinkError::BadScenario(e) => write!(f, "the run's scenario does not fit: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for LinkError {}
+
+const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+impl RunLink {
+    /// A link to a run of model `M`: its scenario, its interventions, where the learner
+    /// stands, and the lesson step (1-based) it was made in.
+    pub fn of<M: EngineModel>(
+        scenario: &M::Scenario,
+        interventions: &[Intervention<M::Node>],
+        cursor: Option<usize>,
+    ) -> RunLink {
+        RunLink {
+            v: VERSION,
+            model: M::NAME.to_string(),
+            lesson: None,
+            step: None,
+            scenario: serde_json::to_value(scenario).unwrap_or(serde_json::Value::Null),
+            interventions: serde_json::to_value(interventions)
+                .unwrap_or(serde_json::Value::Array(vec![])),
+            cursor,
+            zoom: None,
+        }
+    }
+
+    /// The run for model `M`: its scenario (checked by `M::setup`) and interventions.
+    /// Errors: [`LinkError::WrongModel`], [`LinkError::BadScenario`].
+    #[allow(clippy::type_complexity)]
+    pub fn run<M: EngineModel>(
+        &self,
+    ) -> Result<(M::Scenario, Vec<Intervention<M::Node>>), LinkError> {
+        if self.model != M::NAME {
+            return Err(LinkError::WrongModel {
+                expected: M::NAME.to_string(),
+                found: self.model.clone(),
+            });
+        }
+        let scenario: M::Scenario = serde_json::from_value(self.scenario.clone())
+            .map_err(|e| LinkError::BadScenario(e.to_string()))?;
+        let ivs: Vec<Intervention<M::Node>> = if self.interventions.is_null() {
+            vec![]
+        } else {
+            serde_json::from_value(self.interventions.clone())
+                .map_err(|e| LinkError::BadScenario(format!("interventions: {e}")))?
+        };
+        let setup = M::setup(&scenario).map_err(LinkError::BadScenario)?;
+        check_interventions(&setup.nodes.len(), &ivs)?;
+        Ok((scenario, ivs))
+    }
+
+    /// The run as pretty JSON (the "Export run" file; [`RunLink::from_json`] reads it).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// Reads a run file. Errors: [`LinkError::BadRun`] with serde's line and column,
+    /// [`LinkError::NewerVersion`].
+    pub fn from_json(text: &str) -> Result<RunLink, LinkError> {
+        let link: RunLink =
+            serde_json::from_str(text).map_err(|e| LinkError::BadRun(e.to_string()))?;
+        if link.v > VERSION {
+            return Err(LinkError::NewerVersion(link.v));
+        }
+        Ok(link)
+    }
+
+    /// The URL code: `1.` followed by the compressed JSON in base64url.
+    pub fn encode(&self) -> String {
+        let json = serde_json::to_vec(self).unwrap_or_default();
+        let packed = miniz_oxide::deflate::compress_to_vec(&json, 9);
+        format!("{VERSION}.{}", B64.encode(packed))
+    }
+
+    /// Reads a URL code written by [`RunLink::encode`] (this version or an older one).
+    /// Never panics; every error says what is wrong.
+    pub fn decode(code: &str) -> Result<RunLink, LinkError> {
+        let code = code.trim();
+        let (version, payload) = code.split_once('.').ok_or(LinkError::NoVersion)?;
+        let version: u32 = version.parse().map_err(|_| LinkError::NoVersion)?;
+        if version == 0 {
+            return Err(LinkError::NoVersion);
+        }
+        if version > VERSION {
+            return Err(LinkError::NewerVersion(version));
+        }
+        let packed = B64
+            .decode(payload)
+            .map_err(|e| LinkError::NotBase64(e.to_string()))?;
+        let json = miniz_oxide::inflate::decompress_to_vec_with_limit(&packed, MAX_JSON_BYTES)
+            .map_err(|e| {
+                LinkError::NotCompressed(match e.status {
+                    miniz_oxide::inflate::TINFLStatus::HasMoreOutput => {
+                        format!("it unpacks to more than {MAX_JSON_BYTES} bytes")
+                    }
+                    _ => "its compressed data is corrupt".to_string(),
+                })
+            })?;
+        let text = String::from_utf8(json)
+            .map_err(|_| LinkError::BadRun("the unpacked run is not UTF-8 text".into()))?;
+        Self::from_json(&text)
+    }
+}
+
+/// Interventions must name nodes of the scenario: a link from an edited URL must not make
+/// the engine index out of range.
+fn check_interventions<P: Protocol>(
+    nodes: &usize,
+    ivs: &[Intervention<P>],
+) -> Result<(), LinkError> {
+    use crate::engine::Action;
+    let n = *nodes;
+    let bad = |id: usize, i: usize| {
+        Err(LinkError::BadScenario(format!(
+            "intervention {} names node {id}, but the scenario has {n} nodes",
+            i + 1
+        )))
+    };
+    for (i, iv) in ivs.iter().enumerate() {
+        let ids: Vec<usize> = match &iv.action {
+            Action::Crash { node } | Action::Restart { node } | Action::Command { node, .. } => {
+                vec![*node]
+            }
+            Action::Partition { groups } => groups.iter().flatten().copied().collect(),
+            Action::CutLink { a, b }
+            | Action::RestoreLink { a, b }
+            | Action::SetLinkDelay { a, b, .. } => vec![*a, *b],
+            Action::Request { client, .. } => vec![*client],
+            Action::Heal | Action::DropMessage { .. } => vec![],
+        };
+        if let Some(id) = ids.into_iter().find(|&id| id >= n) {
+            return bad(id, i);
+        }
+    }
+    Ok(())
+}
