@@ -526,7 +526,11 @@ fn question<P: Protocol>(
     let Some(q) = &lesson.steps[index].question else {
         return Ok(String::new());
     };
-    let posed = q.resolve()?.pose(Some((&Diagram::build(engine), cursor)))?;
+    // Resolved on the step's run: a predict question's answer comes from it.
+    let resolved = lesson
+        .step_question(index)?
+        .ok_or("the step asks no question")?;
+    let posed = resolved.pose(Some((&Diagram::build(engine), cursor)))?;
     let mut o = format!("\nquestion: {}\n", q.ask);
     for (i, opt) in posed.options.iter().enumerate() {
         let tick = if posed.correct.contains(&i) { "x" } else { " " };

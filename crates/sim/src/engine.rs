@@ -178,10 +178,11 @@ impl PhysicalClock {
     pub fn is_exact(&self) -> bool {
         self.offset_ms == 0 && self.drift_ppm == 0
     }
-    /// The clock's reading at simulated time `t` (ms).
+    /// The clock's reading at simulated time `t` (ms), saturating at `i64`'s bounds.
     pub fn read(&self, t: Time) -> i64 {
         let drift = (t as i128 * self.drift_ppm as i128).div_euclid(1_000_000);
-        t as i64 + self.offset_ms + drift as i64
+        let reading = t as i128 + self.offset_ms as i128 + drift;
+        reading.clamp(i64::MIN as i128, i64::MAX as i128) as i64
     }
     /// The clock in words, e.g. `"+30 ms, +200 ppm"`; `"exact"` when perfect.
     pub fn describe(&self) -> String {
@@ -368,10 +369,19 @@ impl<P: Protocol> World<P> {
         f(&mut self.nodes[n], &mut ctx);
         for effect in ctx.effects {
             match effect {
+                Effect::Send { to, .. } if to >= self.nodes.len() => {
+                    // Models validate the node ids their requests and commands carry; this
+                    // only keeps a message to a node that does not exist from panicking.
+                    ev.notes.push(format!(
+                        "message to node {to} not sent: there is no such node"
+                    ));
+                }
                 Effect::Send { to, msg } => {
                     let id = self.next_msg;
                     self.next_msg += 1;
-                    let mut arrives = self.now + self.net.latency(n, to).sample(&mut self.rng);
+                    let mut arrives = self
+                        .now
+                        .saturating_add(self.net.latency(n, to).sample(&mut self.rng));
                     if self.net.config.fifo {
                         let last = self.net.last_delivery.entry((n, to)).or_insert(0);
                         arrives = arrives.max(*last);
@@ -408,7 +418,7 @@ impl<P: Protocol> World<P> {
                 Effect::SetTimer { timer, after_ms } => {
                     self.remove_timer(n, &timer);
                     let key = self.push(
-                        self.now + after_ms,
+                        self.now.saturating_add(after_ms),
                         Item::Timer {
                             node: n,
                             timer: timer.clone(),
@@ -716,7 +726,7 @@ impl<P: Protocol> Engine<P> {
         for (_, w) in self.checkpoints.iter_mut().filter(|(_, w)| w.now <= iv.at) {
             w.queue.insert(key, Item::Intervention(i));
         }
-        self.settle_until = self.settle_until.max(iv.at + SETTLE_MS);
+        self.settle_until = self.settle_until.max(iv.at.saturating_add(SETTLE_MS));
         self.interventions.push(iv);
     }
 

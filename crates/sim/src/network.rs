@@ -31,7 +31,7 @@ impl Latency {
         if self.jitter_ms == 0 {
             self.base_ms
         } else {
-            rng.random_range(self.base_ms..=self.base_ms + self.jitter_ms)
+            rng.random_range(self.base_ms..=self.base_ms.saturating_add(self.jitter_ms))
         }
     }
 

@@ -10,10 +10,19 @@
 //! exactly the run that was shared.
 //!
 //! Decoding never panics on any input: a damaged code gets a [`LinkError`] saying which part
-//! is wrong.
+//! is wrong. Opening a decoded run for a model ([`RunLink::run`]) checks everything the
+//! engine relies on — the scenario (`EngineModel::setup`, including its time bounds), every
+//! node id an intervention names, what each intervention asks of its nodes
+//! (`EngineModel::check_intervention`), times within `models::scenario::MAX_TIME_MS` — so
+//! an edited link is refused with [`LinkError::BadScenario`] rather than crashing the page.
+//!
+//! The isolation lab's runs are links too: model `"isolation"` with
+//! `scenario = {"script": …, "level": "rc"}` and the submitted line as the cursor
+//! ([`RunLink::isolation`], [`RunLink::isolation_parts`]).
 
 use crate::engine::{Intervention, Protocol};
-use crate::models::EngineModel;
+use crate::models::txn::ast::IsolationLevel;
+use crate::models::{scenario, EngineModel};
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -128,8 +137,11 @@ impl RunLink {
         }
     }
 
-    /// The run for model `M`: its scenario (checked by `M::setup`) and interventions.
-    /// Errors: [`LinkError::WrongModel`], [`LinkError::BadScenario`].
+    /// The run for model `M`: its scenario (checked by `M::setup`) and interventions
+    /// (every node id in range, and each fitting the scenario by
+    /// [`EngineModel::check_intervention`]), ready for `Engine::new(M::setup(&s)?, ivs)`.
+    /// Errors: [`LinkError::WrongModel`] (another model's run), [`LinkError::BadScenario`]
+    /// (a scenario or interventions that do not deserialize or do not fit).
     #[allow(clippy::type_complexity)]
     pub fn run<M: EngineModel>(
         &self,
@@ -150,6 +162,10 @@ impl RunLink {
         };
         let setup = M::setup(&scenario).map_err(LinkError::BadScenario)?;
         check_interventions(&setup.nodes.len(), &ivs)?;
+        for (i, iv) in ivs.iter().enumerate() {
+            M::check_intervention(&scenario, iv)
+                .map_err(|e| LinkError::BadScenario(format!("intervention {}: {e}", i + 1)))?;
+        }
         Ok((scenario, ivs))
     }
 
@@ -181,7 +197,14 @@ impl RunLink {
     pub fn decode(code: &str) -> Result<RunLink, LinkError> {
         let code = code.trim();
         let (version, payload) = code.split_once('.').ok_or(LinkError::NoVersion)?;
-        let version: u32 = version.parse().map_err(|_| LinkError::NoVersion)?;
+        let version: u32 = match version.parse() {
+            Ok(v) => v,
+            // All digits but beyond u32: a (much) newer format, not garbage.
+            Err(_) if !version.is_empty() && version.bytes().all(|b| b.is_ascii_digit()) => {
+                return Err(LinkError::NewerVersion(u32::MAX))
+            }
+            Err(_) => return Err(LinkError::NoVersion),
+        };
         if version == 0 {
             return Err(LinkError::NoVersion);
         }
@@ -206,8 +229,9 @@ impl RunLink {
     }
 }
 
-/// Interventions must name nodes of the scenario: a link from an edited URL must not make
-/// the engine index out of range.
+/// Interventions must name nodes of the scenario (a link from an edited URL must not make
+/// the engine index out of range), happen within [`scenario::MAX_TIME_MS`] and set no
+/// delay above [`scenario::MAX_LATENCY_MS`].
 fn check_interventions<P: Protocol>(
     nodes: &usize,
     ivs: &[Intervention<P>],
@@ -221,6 +245,15 @@ fn check_interventions<P: Protocol>(
         )))
     };
     for (i, iv) in ivs.iter().enumerate() {
+        let at = |m: String| LinkError::BadScenario(format!("intervention {}: {m}", i + 1));
+        scenario::check_time("its time", iv.at).map_err(at)?;
+        if let Action::SetLinkDelay {
+            latency: Some(l), ..
+        } = &iv.action
+        {
+            scenario::check_latency("its delay", l.base_ms).map_err(at)?;
+            scenario::check_latency("its jitter", l.jitter_ms).map_err(at)?;
+        }
         let ids: Vec<usize> = match &iv.action {
             Action::Crash { node } | Action::Restart { node } | Action::Command { node, .. } => {
                 vec![*node]
@@ -237,4 +270,89 @@ fn check_interventions<P: Protocol>(
         }
     }
     Ok(())
+}
+
+/// The model name of isolation-lab runs ([`RunLink::isolation`]).
+pub const ISOLATION: &str = "isolation";
+
+/// The isolation lab's level keys, as its URL writes them (`/isolation/:preset?level=rc`),
+/// with the level each stands for.
+pub const ISOLATION_LEVELS: [(&str, IsolationLevel); 5] = [
+    ("ru", IsolationLevel::ReadUncommitted),
+    ("rc", IsolationLevel::ReadCommitted),
+    ("rr", IsolationLevel::RepeatableRead),
+    ("ser", IsolationLevel::Serializable),
+    ("2pl", IsolationLevel::Serializable2pl),
+];
+
+/// The level of an isolation-lab level key (`"rc"`), or of a level's kebab-case name as
+/// lesson files and serde write it (`"read-committed"`); `None` for anything else.
+pub fn isolation_level(key: &str) -> Option<IsolationLevel> {
+    ISOLATION_LEVELS
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map(|(_, l)| *l)
+        .or_else(|| serde_json::from_value(serde_json::Value::String(key.to_string())).ok())
+}
+
+/// The isolation-lab key of a level (`"rc"` for read committed).
+pub fn isolation_key(level: IsolationLevel) -> &'static str {
+    ISOLATION_LEVELS
+        .iter()
+        .find(|(_, l)| *l == level)
+        .map_or("rc", |(k, _)| k)
+}
+
+impl RunLink {
+    /// A link to an isolation-lab run: the script (format: docs/SQL-SCRIPTS.md), the level
+    /// key sessions run at (`"rc"`, see [`ISOLATION_LEVELS`]) and the number of session
+    /// lines submitted (`line`, the lab's `&line=`), as model `"isolation"` with
+    /// `scenario = {"script": …, "level": …}` and `cursor = line`.
+    pub fn isolation(script: &str, level: &str, line: usize) -> RunLink {
+        RunLink {
+            v: VERSION,
+            model: ISOLATION.to_string(),
+            lesson: None,
+            step: None,
+            scenario: serde_json::json!({ "script": script, "level": level }),
+            interventions: serde_json::Value::Array(Vec::new()),
+            cursor: Some(line),
+            zoom: None,
+        }
+    }
+
+    /// An isolation-lab run's script, level key (normalised to the lab's keys: a level
+    /// written as `"read-committed"` comes back as `"rc"`) and line (0 when absent).
+    /// Errors: [`LinkError::WrongModel`] for another model's run, [`LinkError::BadScenario`]
+    /// when the scenario is not `{"script": text, "level": known level}`.
+    pub fn isolation_parts(&self) -> Result<(String, String, usize), LinkError> {
+        if self.model != ISOLATION {
+            return Err(LinkError::WrongModel {
+                expected: ISOLATION.to_string(),
+                found: self.model.clone(),
+            });
+        }
+        let field = |name: &str| self.scenario.get(name).and_then(|v| v.as_str());
+        let script = field("script").ok_or_else(|| {
+            LinkError::BadScenario("an isolation run needs its script as text".into())
+        })?;
+        let level = field("level").ok_or_else(|| {
+            LinkError::BadScenario("an isolation run needs its level (e.g. \"rc\")".into())
+        })?;
+        let level = isolation_level(level).ok_or_else(|| {
+            LinkError::BadScenario(format!(
+                "unknown isolation level \"{level}\" (known: {})",
+                ISOLATION_LEVELS
+                    .iter()
+                    .map(|(k, _)| *k)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        })?;
+        Ok((
+            script.to_string(),
+            isolation_key(level).to_string(),
+            self.cursor.unwrap_or(0),
+        ))
+    }
 }

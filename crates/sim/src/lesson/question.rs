@@ -1,13 +1,16 @@
 //! Questions a lesson step asks the learner, answered in the page and revealed after
-//! answering. A question is either a multiple choice written by the author, or a question
+//! answering. A question is either a multiple choice written by the author, a question
 //! about the step's run whose answer is computed from the run's causality (happens-before,
-//! see [`crate::causality`]) — so the answer the page reveals is always the run's, never a
-//! hand-written claim that could disagree with what the diagram shows.
+//! see [`crate::causality`]), or a prediction of what a read returns, answered from the
+//! run's client history ([`Prediction`]) — so the answer the page reveals is always the
+//! run's, never a hand-written claim that could disagree with what the diagram shows.
 //!
 //! Events of a run are named by what their diagram mark says (see [`find_event`]).
 
 use crate::causality::{Causality, Relation};
 use crate::diagram::Diagram;
+use crate::linearizability::{History, Op, Operation, Status};
+use crate::models::history::OpSteps;
 use serde::{Deserialize, Serialize};
 
 /// A question, as the app receives it (markdown already rendered to safe HTML).
@@ -37,6 +40,155 @@ pub enum QuestionKind {
     /// Which events of the run (up to the step's cursor) are in `set` with respect to
     /// `event`? The learner ticks them; the answer is computed from the run.
     Events { set: EventSet, event: String },
+    /// What does the read labelled `read` return? A multiple choice whose options are
+    /// the values it could plausibly return — [`NONE`] (nothing written there yet) and
+    /// every value written to its key by a write called before the read returned, in
+    /// order of those writes' calls, deduplicated — and whose answer is what it returned
+    /// in the step's run. Computed from the run's client history when the lesson is
+    /// resolved ([`Prediction::of`]); `prediction` is `None` only before that.
+    Predict {
+        read: String,
+        #[serde(default)]
+        prediction: Option<Prediction>,
+    },
+}
+
+/// The option that stands for "no value": the key was never written on the replica that
+/// answered (the diagram's `→ (none)`).
+pub const NONE: &str = "(none)";
+
+/// A predict question's options and answer, computed from a run ([`Prediction::of`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Prediction {
+    /// [`NONE`] first, then the values in order of their first write's call.
+    pub options: Vec<String>,
+    /// The index in `options` of what the read returned.
+    pub answer: usize,
+    /// Why, in words: what the read returned, when, and the writes to its key before.
+    pub why: String,
+}
+
+impl Prediction {
+    /// The prediction for the read labelled `label` of a run whose client history (see
+    /// [`crate::models::history`]: reads and writes as register operations, a pending or
+    /// refused read left out) over the whole run is `history` with trace positions
+    /// `steps`, asked at trace step `cursor`. Errors: no operation is labelled `label`
+    /// (listing the labelled reads), the operation is not a read (a write, or another
+    /// operation), the read has not returned a value by `cursor` (it returns later, or
+    /// never: still pending, or refused), or nothing was written to its key before it
+    /// returned (the only option would be [`NONE`]). `invoked` says whether an operation with that
+    /// label was invoked at all (the history leaves out reads that never returned).
+    pub fn of(
+        history: &History,
+        steps: &[OpSteps],
+        label: &str,
+        invoked: bool,
+        cursor: Option<usize>,
+    ) -> Result<Prediction, String> {
+        let reads: Vec<&str> = history
+            .ops
+            .iter()
+            .filter(|o| matches!(o.op, Op::Read { .. }) && !o.label.is_empty())
+            .map(|o| o.label.as_str())
+            .collect();
+        let Some(i) = history.ops.iter().position(|o| o.label == label) else {
+            return Err(if invoked {
+                format!("the read \"{label}\" never returns a value in the step's run (it is still waiting, or it was refused), so there is nothing to predict")
+            } else {
+                format!(
+                    "no operation is labelled \"{label}\" in the step's run; predict names a read by its label ({})",
+                    if reads.is_empty() {
+                        "this run has no labelled reads".to_string()
+                    } else {
+                        format!("labelled reads: {}", reads.join(", "))
+                    }
+                )
+            });
+        };
+        let read = &history.ops[i];
+        let (Op::Read { key, value }, Status::Ok) = (&read.op, read.status) else {
+            return Err(format!(
+                "\"{label}\" is not a read: predict asks what a read returns ({})",
+                if reads.is_empty() {
+                    "this run has no labelled reads".to_string()
+                } else {
+                    format!("labelled reads: {}", reads.join(", "))
+                }
+            ));
+        };
+        let ret_step = steps.get(i).and_then(|s| s.ret);
+        if cursor.is_none() || ret_step.zip(cursor).is_none_or(|(r, c)| r > c) {
+            return Err(format!(
+                "the read \"{label}\" has not returned by the step's cursor (it returns at trace step {}); move until to {{ returned = \"{label}\" }} or later",
+                ret_step.map_or("?".into(), |r| r.to_string())
+            ));
+        }
+        let returned_at = read.ret.unwrap_or(read.call);
+        let writes: Vec<&Operation> = history
+            .ops
+            .iter()
+            .filter(|o| matches!(&o.op, Op::Write { key: k, .. } if k == key))
+            .filter(|o| o.call <= returned_at)
+            .collect();
+        let mut options = vec![NONE.to_string()];
+        for w in &writes {
+            if let Op::Write { value, .. } = &w.op {
+                if !options.contains(value) {
+                    options.push(value.clone());
+                }
+            }
+        }
+        let got = value.clone().unwrap_or_else(|| NONE.to_string());
+        if !options.contains(&got) {
+            // A value the run started with (e.g. a Raft server's initial log).
+            options.push(got.clone());
+        }
+        let key_name = key.as_deref().unwrap_or("the register");
+        if options.len() < 2 {
+            return Err(format!(
+                "nothing was written to {key_name} before \"{label}\" returned, so the only possible answer is {NONE}: ask about a read of a key that was written"
+            ));
+        }
+        let answer = options.iter().position(|o| *o == got).unwrap_or(0);
+        let shown = |v: &Option<String>| match v {
+            Some(v) => format!("“{v}”"),
+            None => format!("{NONE}: nothing written to {key_name} there yet"),
+        };
+        let mut why = format!(
+            "“{label}” returned {} (called at {} ms, returned at {returned_at} ms).",
+            shown(value),
+            read.call
+        );
+        if writes.is_empty() {
+            why.push_str(&format!(
+                " No write to {key_name} was called before it returned."
+            ));
+        } else {
+            let list: Vec<String> = writes
+                .iter()
+                .map(|w| {
+                    let v = match &w.op {
+                        Op::Write { value, .. } => value.as_str(),
+                        _ => "",
+                    };
+                    let done = match (w.status, w.ret) {
+                        (Status::Ok, Some(r)) => format!("acknowledged at {r} ms"),
+                        _ => "not acknowledged".to_string(),
+                    };
+                    format!("“{v}” (called at {} ms, {done})", w.call)
+                })
+                .collect();
+            why.push_str(&format!(
+                " Writes to {key_name} called before it returned: {}.",
+                list.join(", ")
+            ));
+        }
+        Ok(Prediction {
+            options,
+            answer,
+            why,
+        })
+    }
 }
 
 /// A set of events defined by happens-before relative to one event `e`.
@@ -193,6 +345,22 @@ impl Question {
                     multiple: correct.len() > 1,
                     correct,
                     why: None,
+                })
+            }
+            QuestionKind::Predict { read, prediction } => {
+                let p = prediction.as_ref().ok_or_else(|| {
+                    format!("the question about \"{read}\" is answered from the step's run: resolve the lesson (Lesson::resolve) to pose it")
+                })?;
+                if p.options.len() < 2 || p.answer >= p.options.len() {
+                    return Err(format!(
+                        "the question about \"{read}\" has no valid options"
+                    ));
+                }
+                Ok(Posed {
+                    options: p.options.clone(),
+                    correct: vec![p.answer],
+                    multiple: false,
+                    why: Some(p.why.clone()),
                 })
             }
             QuestionKind::Relation { a, b } => {

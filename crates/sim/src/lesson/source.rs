@@ -112,6 +112,10 @@ pub struct QuestionFile {
     pub before: Option<String>,
     #[serde(default)]
     pub after: Option<String>,
+    /// The label of a read: "what does this read return?", answered from the step's run
+    /// (see [`super::question::Prediction`]).
+    #[serde(default)]
+    pub predict: Option<String>,
     /// Shown after answering (markdown).
     #[serde(default)]
     pub explain: Option<String>,
@@ -119,7 +123,9 @@ pub struct QuestionFile {
 
 impl QuestionFile {
     /// The question the app receives. Errors: no kind or several, a relation that is not
-    /// two events, an answer that is not among the options.
+    /// two events, an answer that is not among the options. A `predict` question comes
+    /// back unanswered (its [`QuestionKind::Predict`] has no prediction yet): it is
+    /// answered from the step's run by [`QuestionFile::resolve_on`].
     pub fn resolve(&self) -> Result<Question, String> {
         let mut kinds = Vec::new();
         if !self.options.is_empty() || self.answer.is_some() {
@@ -166,9 +172,20 @@ impl QuestionFile {
                 });
             }
         }
+        if let Some(read) = &self.predict {
+            if read.trim().is_empty() {
+                return Err(
+                    "predict names a read by its label, e.g. predict = \"bob-read\"".into(),
+                );
+            }
+            kinds.push(QuestionKind::Predict {
+                read: read.clone(),
+                prediction: None,
+            });
+        }
         if kinds.len() != 1 {
             return Err(format!(
-                "a question has exactly one of: options and answer, relation, concurrent-with, before, after ({} given)",
+                "a question has exactly one of: options and answer, relation, concurrent-with, before, after, predict ({} given)",
                 kinds.len()
             ));
         }
@@ -180,6 +197,38 @@ impl QuestionFile {
         };
         if matches!(q.kind, QuestionKind::Choice { .. }) {
             q.pose(None)?;
+        }
+        Ok(q)
+    }
+}
+
+impl QuestionFile {
+    /// The question resolved on the step's run of model `M`: as [`QuestionFile::resolve`],
+    /// and a `predict` question answered from `engine`'s client history, asked at trace
+    /// step `cursor` (see [`super::question::Prediction::of`]). Errors: those of
+    /// `resolve`, a predict question in a model without client reads
+    /// ([`LessonModel::history`]), an unknown label, a label that is not a read, a read
+    /// that has not returned by the cursor.
+    pub fn resolve_on<M: LessonModel>(
+        &self,
+        engine: &Engine<M::Node>,
+        cursor: Option<usize>,
+    ) -> Result<Question, String> {
+        let mut q = self.resolve()?;
+        if let QuestionKind::Predict { read, prediction } = &mut q.kind {
+            let last = engine.trace().len().checked_sub(1);
+            let (history, steps) = M::history(engine, last).ok_or_else(|| {
+                format!(
+                    "predict asks what a read returns; {} lessons have no client reads (replication, raft and quorum lessons do)",
+                    M::NAME
+                )
+            })?;
+            let invoked = engine.trace().iter().any(
+                |e| matches!(&e.kind, crate::EventKind::Invoke { label: Some(l), .. } if l == read),
+            );
+            *prediction = Some(super::question::Prediction::of(
+                &history, &steps, read, invoked, cursor,
+            )?);
         }
         Ok(q)
     }
@@ -370,6 +419,19 @@ pub trait LessonModel: EngineModel {
         s: &Self::Scenario,
         a: &NamedAction,
     ) -> Result<Option<Action<Self::Node>>, String>;
+    /// The run's client history up to `upto` as register operations, with each
+    /// operation's trace steps (see [`crate::models::history`]); `None` for models whose
+    /// clients do not read and write registers (the default). What predict questions
+    /// read.
+    fn history(
+        _engine: &Engine<Self::Node>,
+        _upto: Option<usize>,
+    ) -> Option<(
+        crate::linearizability::History,
+        Vec<crate::models::history::OpSteps>,
+    )> {
+        None
+    }
     /// Whether the run (up to `upto`) meets `c`; `None` when the goal is not this model's.
     fn goal_met(
         s: &Self::Scenario,
@@ -443,6 +505,15 @@ impl LessonModel for Replication {
             },
             _ => return Ok(None),
         }))
+    }
+    fn history(
+        engine: &Engine<Self::Node>,
+        upto: Option<usize>,
+    ) -> Option<(
+        crate::linearizability::History,
+        Vec<crate::models::history::OpSteps>,
+    )> {
+        Some(crate::models::history::replication(engine, upto))
     }
     fn goal_met(
         s: &Self::Scenario,
@@ -551,6 +622,15 @@ impl LessonModel for Raft {
             _ => return Ok(None),
         }))
     }
+    fn history(
+        engine: &Engine<Self::Node>,
+        upto: Option<usize>,
+    ) -> Option<(
+        crate::linearizability::History,
+        Vec<crate::models::history::OpSteps>,
+    )> {
+        Some(crate::models::history::raft(engine, upto))
+    }
     fn goal_met(
         _: &Self::Scenario,
         c: &Challenge,
@@ -618,6 +698,15 @@ impl LessonModel for Quorum {
             request,
             label: label.clone(),
         }))
+    }
+    fn history(
+        engine: &Engine<Self::Node>,
+        upto: Option<usize>,
+    ) -> Option<(
+        crate::linearizability::History,
+        Vec<crate::models::history::OpSteps>,
+    )> {
+        Some(crate::models::history::quorum(engine, upto))
     }
     fn goal_met(
         s: &Self::Scenario,
@@ -776,8 +865,15 @@ impl fmt::Display for LessonError {
 
 impl std::error::Error for LessonError {}
 
+/// The 1-based line of byte `offset` in `text`; an offset at the very end (after a final
+/// newline) counts as the last line, so the line always exists.
 fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())].matches('\n').count() + 1
+    let prefix = text
+        .as_bytes()
+        .get(..offset.min(text.len()))
+        .unwrap_or_default();
+    let line = prefix.iter().filter(|&&b| b == b'\n').count() + 1;
+    line.min(text.lines().count().max(1))
 }
 
 /// The line of the `n`-th `[[step]]` header (0-based), or 0.
@@ -878,7 +974,7 @@ impl Lesson {
                 .map_err(|m| at(line, format!("step {} (\"{}\"): {m}", i + 1, step.title)))?;
             if let Some(q) = &step.question {
                 let cursor = step.until.cursor(&engine).unwrap_or(None);
-                q.resolve()
+                q.resolve_on::<M>(&engine, cursor)
                     .and_then(|q| q.pose(Some((&Diagram::build(&engine), cursor))))
                     .map_err(|m| {
                         at(
@@ -1224,11 +1320,17 @@ pub fn resolve(
 }
 
 /// Turns a named action into an intervention of a run of model `M`. Errors: unknown
-/// nodes, nodes of the wrong kind, actions of another model.
+/// nodes, nodes of the wrong kind, actions of another model, a time beyond
+/// [`crate::models::scenario::MAX_TIME_MS`] or a delay beyond
+/// [`crate::models::scenario::MAX_LATENCY_MS`].
 pub fn resolve_for<M: LessonModel>(
     scenario: &M::Scenario,
     a: &TimedAction,
 ) -> Result<Intervention<M::Node>, String> {
+    crate::models::scenario::check_time("at", a.at)?;
+    if let NamedAction::Delay { ms: Some(ms), .. } = &a.action {
+        crate::models::scenario::check_latency("delay ms", *ms)?;
+    }
     if let Some(action) = M::model_action(scenario, &a.action)? {
         return Ok(Intervention::new(a.at, action));
     }
@@ -1366,7 +1468,7 @@ impl Lesson {
                     run,
                     until: s.until.clone(),
                     challenge: s.challenge.clone(),
-                    question: s.question.as_ref().map(QuestionFile::resolve).transpose()?,
+                    question: self.step_question(i)?,
                     zoom: s.zoom,
                 })
             })
@@ -1382,21 +1484,113 @@ impl Lesson {
     }
 }
 
+impl Lesson {
+    /// Step `i`'s (0-based) question as the app receives it, resolved on the step's run:
+    /// a `predict` question is answered from the run (see [`QuestionFile::resolve_on`]);
+    /// the others as [`QuestionFile::resolve`]. `None` when the step asks none. Errors:
+    /// no step `i`, the step's run cannot be built, and those of the question.
+    pub fn step_question(&self, i: usize) -> Result<Option<Question>, String> {
+        if i >= self.steps.len() {
+            return Err(format!(
+                "lesson \"{}\" has {} steps, not {}",
+                self.id,
+                self.steps.len(),
+                i + 1
+            ));
+        }
+        match self.model.as_str() {
+            "isolation" => self.steps[i]
+                .question
+                .as_ref()
+                .map(QuestionFile::resolve)
+                .transpose(),
+            "clocks" => self.engine_question::<Clocks>(i),
+            "leaderless" => self.engine_question::<Leaderless>(i),
+            "raft" => self.engine_question::<Raft>(i),
+            "paxos" => self.engine_question::<Paxos>(i),
+            "quorum" => self.engine_question::<Quorum>(i),
+            _ => self.engine_question::<Replication>(i),
+        }
+    }
+
+    fn engine_question<M: LessonModel>(&self, i: usize) -> Result<Option<Question>, String> {
+        let step = &self.steps[i];
+        let Some(q) = &step.question else {
+            return Ok(None);
+        };
+        if q.predict.is_none() {
+            return q.resolve().map(Some);
+        }
+        let (scenario, interventions) = self.engine_run::<M>(i)?;
+        let engine = Engine::new(M::setup(&scenario)?, interventions);
+        let cursor = step.until.cursor(&engine)?;
+        q.resolve_on::<M>(&engine, cursor).map(Some)
+    }
+}
+
 /// Renders lesson markdown to HTML that cannot inject markup or script: raw HTML blocks
-/// and inline HTML become escaped text, and `javascript:` / `data:` links are neutralised.
+/// and inline HTML become escaped text, and a link or image whose URL has a scheme other
+/// than `http`, `https` or `mailto` (`javascript:`, `data:`, `vbscript:`, in any case,
+/// with any whitespace or control characters a browser would skip) points at
+/// `#blocked` instead. Relative URLs and fragments are kept.
 pub fn markdown_to_safe_html(md: &str) -> String {
-    use pulldown_cmark::{html, Event, Options, Parser};
+    use pulldown_cmark::{html, CowStr, Event, Options, Parser, Tag};
+    fn safe(url: CowStr<'_>) -> CowStr<'_> {
+        if url_is_safe(&url) {
+            url
+        } else {
+            CowStr::Borrowed("#blocked")
+        }
+    }
     let parser =
         Parser::new_ext(md, Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH).map(|ev| {
             match ev {
                 Event::Html(t) | Event::InlineHtml(t) => Event::Text(t),
+                Event::Start(Tag::Link {
+                    link_type,
+                    dest_url,
+                    title,
+                    id,
+                }) => Event::Start(Tag::Link {
+                    link_type,
+                    dest_url: safe(dest_url),
+                    title,
+                    id,
+                }),
+                Event::Start(Tag::Image {
+                    link_type,
+                    dest_url,
+                    title,
+                    id,
+                }) => Event::Start(Tag::Image {
+                    link_type,
+                    dest_url: safe(dest_url),
+                    title,
+                    id,
+                }),
                 other => other,
             }
         });
     let mut out = String::new();
     html::push_html(&mut out, parser);
-    out.replace("href=\"javascript:", "href=\"#blocked:")
-        .replace("href=\"data:", "href=\"#blocked:")
+    out
+}
+
+/// Whether a link target may be followed: no scheme (a relative URL or a fragment), or
+/// `http`, `https` or `mailto`. The scheme is read as a browser does (WHATWG URL):
+/// ASCII whitespace and control characters are ignored and case does not matter.
+fn url_is_safe(url: &str) -> bool {
+    let cleaned: String = url
+        .chars()
+        .filter(|c| !c.is_ascii_whitespace() && !c.is_ascii_control())
+        .collect::<String>()
+        .to_ascii_lowercase();
+    match cleaned.find([':', '/', '?', '#']) {
+        Some(i) if cleaned[i..].starts_with(':') => {
+            matches!(&cleaned[..i], "http" | "https" | "mailto")
+        }
+        _ => true,
+    }
 }
 
 #[cfg(test)]

@@ -91,3 +91,16 @@ pub struct Operation {
 pub struct History {
     pub ops: Vec<Operation>,
 }
+
+impl History {
+    /// The history in the checker's JSON format (docs/LINEARIZABILITY.md, "JSON"): what
+    /// [`super::parse::parse_json`] (and `parse` with [`super::parse::Format::Json`], the
+    /// `/check` page, `distlab check linearizability`) reads back. Each operation is
+    /// written with its `id`, `client`, `call` and `ret` (simulated ms for Distlab's runs;
+    /// `null` when it never returned), `status` and `op` (tagged by `"f"`) and `label`.
+    /// The reader assigns ids by position, so a history whose ids are its positions (as
+    /// every history Distlab builds) reads back equal.
+    pub fn to_json(&self) -> String {
+        super::parse::to_json(self)
+    }
+}

@@ -361,7 +361,9 @@ impl ClocksScenario {
             &self.links,
             self.loss,
         )?;
+        scenario::check_time("duration_ms", self.duration_ms)?;
         if let Some(t) = self.traffic {
+            scenario::check_time("traffic.every_ms", t.every_ms)?;
             if !(0.0..=1.0).contains(&t.send_probability) {
                 return Err(format!(
                     "traffic.send_probability = {} is not a probability between 0 and 1",

@@ -278,7 +278,8 @@ impl Request {
             }
         }
     }
-    fn replica(&self) -> Option<NodeId> {
+    /// The replica the request names (its client's home replica when `None`).
+    pub fn replica(&self) -> Option<NodeId> {
         match self {
             Request::Add { replica, .. }
             | Request::Remove { replica, .. }
@@ -704,6 +705,10 @@ impl LeaderlessScenario {
             return Err("a scenario needs at least one client".into());
         }
         scenario::check_names(&names)?;
+        scenario::check_time("duration_ms", self.duration_ms)?;
+        if let Some(ae) = self.anti_entropy_ms {
+            scenario::check_time("anti_entropy_ms", ae)?;
+        }
         let network = scenario::network(
             &names,
             self.latency_ms,

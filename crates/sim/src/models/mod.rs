@@ -4,6 +4,7 @@ pub mod clocks;
 pub mod history;
 pub mod leaderless;
 pub mod paxos;
+pub mod prepared;
 pub mod quorum;
 pub mod raft;
 pub mod replication;
@@ -11,7 +12,7 @@ pub mod scenario;
 pub mod search;
 pub mod txn;
 
-use crate::engine::{Engine, PhysicalClock, Protocol, Setup};
+use crate::engine::{Action, Engine, PhysicalClock, Protocol, Setup};
 use crate::NodeId;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -54,6 +55,18 @@ pub trait EngineModel {
             "node {node} has no clock parameter in {} scenarios",
             Self::NAME
         ))
+    }
+    /// Checks what an intervention asks of the scenario's nodes beyond their ids being in
+    /// range (which [`crate::share::RunLink::run`] checks for every model): a request goes
+    /// to a client, a command to a node of the right kind, node ids inside a request or a
+    /// command name nodes of the right kind. Interventions from lesson files pass (they
+    /// are resolved by name, with these checks); this guards runs read from links and
+    /// files. Errors say what is wrong. Default: nothing more to check.
+    fn check_intervention(
+        _s: &Self::Scenario,
+        _iv: &crate::engine::Intervention<Self::Node>,
+    ) -> Result<(), String> {
+        Ok(())
     }
     /// The scenario's prepared failures, for presentation mode's number keys (the first is
     /// key 1): each says what it does ("crash the leader") and the actions to apply at the
@@ -108,6 +121,26 @@ impl EngineModel for Quorum {
     fn node(s: &Self::Scenario, name: &str) -> Result<NodeId, String> {
         s.node(name)
     }
+    /// Requests go to clients.
+    fn check_intervention(
+        s: &Self::Scenario,
+        iv: &crate::engine::Intervention<Self::Node>,
+    ) -> Result<(), String> {
+        match &iv.action {
+            Action::Request { client, .. } if *client < s.replicas.len() => Err(format!(
+                "a request at node {client}, which is a replica, not a client"
+            )),
+            _ => Ok(()),
+        }
+    }
+    /// 1 crash a replica, 2 partition a minority from the rest (as the CAP presets), 3 heal.
+    fn prepared(
+        s: &Self::Scenario,
+        e: &Engine<Self::Node>,
+        cursor: Option<usize>,
+    ) -> Vec<Prepared<Self::Node>> {
+        prepared::quorum(s, e, cursor)
+    }
 }
 
 impl EngineModel for Raft {
@@ -124,6 +157,30 @@ impl EngineModel for Raft {
     }
     fn node(s: &Self::Scenario, name: &str) -> Result<NodeId, String> {
         s.node(name)
+    }
+    /// Requests go to clients; `timeout` to servers.
+    fn check_intervention(
+        s: &Self::Scenario,
+        iv: &crate::engine::Intervention<Self::Node>,
+    ) -> Result<(), String> {
+        let servers = s.servers.len();
+        match &iv.action {
+            Action::Request { client, .. } if *client < servers => Err(format!(
+                "a request at node {client}, which is a server, not a client"
+            )),
+            Action::Command { node, .. } if *node >= servers => Err(format!(
+                "an election timeout at node {node}, which is a client, not a server"
+            )),
+            _ => Ok(()),
+        }
+    }
+    /// 1 crash the leader, 2 partition it from the majority, 3 heal and restart.
+    fn prepared(
+        _: &Self::Scenario,
+        e: &Engine<Self::Node>,
+        cursor: Option<usize>,
+    ) -> Vec<Prepared<Self::Node>> {
+        prepared::raft(e, cursor)
     }
 }
 
@@ -143,6 +200,35 @@ impl EngineModel for Paxos {
     fn node(s: &Self::Scenario, name: &str) -> Result<NodeId, String> {
         s.node(name)
     }
+    /// Only proposers propose, and a value is not empty.
+    fn check_intervention(
+        s: &Self::Scenario,
+        iv: &crate::engine::Intervention<Self::Node>,
+    ) -> Result<(), String> {
+        match &iv.action {
+            Action::Command {
+                node,
+                command: paxos::Operator::Propose { value },
+            } => {
+                if *node >= s.proposers.len() {
+                    Err(format!("a propose at node {node}, which is not a proposer"))
+                } else if value.trim().is_empty() {
+                    Err(format!("a propose at node {node} with an empty value"))
+                } else {
+                    Ok(())
+                }
+            }
+            _ => Ok(()),
+        }
+    }
+    /// 1 crash the proposer mid-ballot, 2 partition it with an acceptor minority, 3 heal.
+    fn prepared(
+        s: &Self::Scenario,
+        e: &Engine<Self::Node>,
+        cursor: Option<usize>,
+    ) -> Vec<Prepared<Self::Node>> {
+        prepared::paxos(s, e, cursor)
+    }
 }
 
 impl EngineModel for Replication {
@@ -159,6 +245,35 @@ impl EngineModel for Replication {
     fn node(s: &Self::Scenario, name: &str) -> Result<NodeId, String> {
         s.node(name)
     }
+    /// Requests go to clients, reads name a replica, promotions go to replicas.
+    fn check_intervention(
+        s: &Self::Scenario,
+        iv: &crate::engine::Intervention<Self::Node>,
+    ) -> Result<(), String> {
+        match &iv.action {
+            Action::Request { client, .. } if s.is_server(*client) => Err(format!(
+                "a request at node {client}, which is a replica, not a client"
+            )),
+            Action::Request {
+                request: replication::Request::Read { replica, .. },
+                ..
+            } if !s.is_server(*replica) => Err(format!(
+                "a read from node {replica}, which is not a replica"
+            )),
+            Action::Command { node, .. } if !s.is_server(*node) => Err(format!(
+                "a promotion of node {node}, which is not a replica"
+            )),
+            _ => Ok(()),
+        }
+    }
+    /// 1 crash the leader, 2 partition it from its followers, 3 heal and restart.
+    fn prepared(
+        _: &Self::Scenario,
+        e: &Engine<Self::Node>,
+        cursor: Option<usize>,
+    ) -> Vec<Prepared<Self::Node>> {
+        prepared::replication(e, cursor)
+    }
 }
 
 impl EngineModel for Clocks {
@@ -173,6 +288,33 @@ impl EngineModel for Clocks {
     }
     fn node(s: &Self::Scenario, name: &str) -> Result<NodeId, String> {
         s.node(name)
+    }
+    /// A send goes to nodes of the scenario.
+    fn check_intervention(
+        s: &Self::Scenario,
+        iv: &crate::engine::Intervention<Self::Node>,
+    ) -> Result<(), String> {
+        match &iv.action {
+            Action::Command {
+                command: clocks::Command::Send { to, .. },
+                ..
+            } => match to.iter().find(|&&t| t >= s.nodes.len()) {
+                Some(t) => Err(format!(
+                    "a send to node {t}, but the scenario has {} nodes",
+                    s.nodes.len()
+                )),
+                None => Ok(()),
+            },
+            _ => Ok(()),
+        }
+    }
+    /// 1 partition the nodes in two halves, 2 heal and restart.
+    fn prepared(
+        _: &Self::Scenario,
+        e: &Engine<Self::Node>,
+        cursor: Option<usize>,
+    ) -> Vec<Prepared<Self::Node>> {
+        prepared::clocks(e, cursor)
     }
     /// Every node has a clock parameter.
     fn clock(s: &Self::Scenario, node: NodeId) -> Option<PhysicalClock> {
@@ -206,6 +348,33 @@ impl EngineModel for Leaderless {
     }
     fn node(s: &Self::Scenario, name: &str) -> Result<NodeId, String> {
         s.node(name)
+    }
+    /// Requests go to clients and name replicas (if any).
+    fn check_intervention(
+        s: &Self::Scenario,
+        iv: &crate::engine::Intervention<Self::Node>,
+    ) -> Result<(), String> {
+        let replicas = s.replicas.len();
+        match &iv.action {
+            Action::Request { client, .. } if *client < replicas => Err(format!(
+                "a request at node {client}, which is a replica, not a client"
+            )),
+            Action::Request { request, .. } => match request.replica() {
+                Some(r) if r >= replicas => {
+                    Err(format!("a request to node {r}, which is not a replica"))
+                }
+                _ => Ok(()),
+            },
+            _ => Ok(()),
+        }
+    }
+    /// 1 crash a replica, 2 partition a minority from the rest, 3 heal and restart.
+    fn prepared(
+        s: &Self::Scenario,
+        e: &Engine<Self::Node>,
+        cursor: Option<usize>,
+    ) -> Vec<Prepared<Self::Node>> {
+        prepared::leaderless(s, e, cursor)
     }
     /// Replicas have a clock parameter (last-write-wins stamps writes with the
     /// coordinating replica's clock); clients do not.

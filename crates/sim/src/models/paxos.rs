@@ -938,6 +938,9 @@ impl PaxosScenario {
         if self.retry_ms == 0 {
             return Err("retry_ms must be positive".into());
         }
+        scenario::check_time("duration_ms", self.duration_ms)?;
+        scenario::check_time("retry_ms", self.retry_ms)?;
+        scenario::check_time("backoff_ms", self.backoff_ms)?;
         for p in &self.proposers {
             match (&p.value, p.start_ms) {
                 (Some(v), _) if v.trim().is_empty() => {

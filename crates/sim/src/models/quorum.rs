@@ -1382,6 +1382,12 @@ impl QuorumScenario {
         if self.timeout_ms == 0 {
             return Err("timeout_ms = 0: a coordinator must wait at least 1 ms".into());
         }
+        scenario::check_time("duration_ms", self.duration_ms)?;
+        scenario::check_time("timeout_ms", self.timeout_ms)?;
+        scenario::check_time("handoff_after_ms", self.handoff_after_ms)?;
+        if let Some(ae) = self.anti_entropy_ms {
+            scenario::check_time("anti_entropy_ms", ae)?;
+        }
         if self.anti_entropy_ms == Some(0) {
             return Err(
                 "anti_entropy_ms = 0: the period must be at least 1 ms (or leave it out)".into(),

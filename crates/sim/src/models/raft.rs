@@ -752,7 +752,9 @@ impl Server {
 
     fn reset_election_timer(&mut self, ctx: &mut Ctx<Node>) {
         let e = self.config.election_ms.max(1);
-        let after = self.rng.random_range(e..2 * e);
+        let after = self
+            .rng
+            .random_range(e..e.saturating_mul(2).max(e.saturating_add(1)));
         self.election_deadline = Some((ctx.now(), after));
         ctx.set_timer(Timer::Election, after);
     }
@@ -1557,6 +1559,10 @@ impl RaftScenario {
         if self.election_ms == 0 || self.heartbeat_ms == 0 {
             return Err("election_ms and heartbeat_ms must be positive".into());
         }
+        scenario::check_time("duration_ms", self.duration_ms)?;
+        scenario::check_time("election_ms", self.election_ms)?;
+        scenario::check_time("heartbeat_ms", self.heartbeat_ms)?;
+        scenario::check_time("client_retry_ms", self.client_retry_ms)?;
         if self.heartbeat_ms >= self.election_ms {
             return Err(format!(
                 "heartbeat_ms = {} must be below election_ms = {}: followers would time out between heartbeats",

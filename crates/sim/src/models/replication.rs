@@ -1334,6 +1334,8 @@ impl ReplicationScenario {
     /// Checks the scenario and builds the engine setup. Errors say what is wrong.
     pub fn setup(&self) -> Result<Setup<Node>, String> {
         let mode = self.mode()?;
+        scenario::check_time("duration_ms", self.duration_ms)?;
+        scenario::check_time("retransmit_ms", self.retransmit_ms)?;
         if self.followers.is_empty() || self.followers.len() > 6 {
             return Err(format!(
                 "{} followers: a scenario has 1 to 6",

@@ -44,6 +44,36 @@ impl ClientSpec {
     }
 }
 
+/// The longest time any scenario parameter or intervention may name (a run's duration, a
+/// timeout, a period, an intervention's time): one simulated hour, in ms. Lessons use
+/// seconds; the bound keeps hand-edited runs (links, files) from overflowing the clock or
+/// simulating without end.
+pub const MAX_TIME_MS: Time = 3_600_000;
+
+/// The longest one-way latency (and jitter) a scenario or an intervention may set: ten
+/// simulated seconds, in ms. Longer delays would only pile messages up in flight.
+pub const MAX_LATENCY_MS: Time = 10_000;
+
+/// Checks a time parameter (`what = ms`) against [`MAX_TIME_MS`].
+pub fn check_time(what: &str, ms: Time) -> Result<(), String> {
+    if ms > MAX_TIME_MS {
+        return Err(format!(
+            "{what} = {ms} ms is more than a simulated hour ({MAX_TIME_MS} ms)"
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a latency or jitter (`what = ms`) against [`MAX_LATENCY_MS`].
+pub fn check_latency(what: &str, ms: Time) -> Result<(), String> {
+    if ms > MAX_LATENCY_MS {
+        return Err(format!(
+            "{what} = {ms} ms is more than the longest delay a link may have ({MAX_LATENCY_MS} ms)"
+        ));
+    }
+    Ok(())
+}
+
 /// The id of a named node among `names` (id order), or an error listing the known names.
 pub fn node_id(names: &[String], name: &str) -> Result<NodeId, String> {
     names
@@ -67,7 +97,8 @@ pub fn check_names(names: &[String]) -> Result<(), String> {
 
 /// The network of a scenario: a default uniform latency `[latency_ms, latency_ms +
 /// jitter_ms]`, per-link overrides between named nodes, a loss probability in `[0, 1]`,
-/// FIFO links. Errors: an unknown node in a link, a loss outside `[0, 1]`.
+/// FIFO links. Errors: an unknown node in a link, a loss outside `[0, 1]`, a latency or
+/// jitter above [`MAX_LATENCY_MS`].
 pub fn network(
     names: &[String],
     latency_ms: Time,
@@ -75,6 +106,12 @@ pub fn network(
     links: &[NamedLink],
     loss: f64,
 ) -> Result<NetworkConfig, String> {
+    check_latency("latency_ms", latency_ms)?;
+    check_latency("jitter_ms", jitter_ms)?;
+    for l in links {
+        check_latency(&format!("link {}–{}: ms", l.a, l.b), l.ms)?;
+        check_latency(&format!("link {}–{}: jitter_ms", l.a, l.b), l.jitter_ms)?;
+    }
     if !(0.0..=1.0).contains(&loss) {
         return Err(format!(
             "loss = {loss} is not a probability between 0 and 1"

@@ -9,6 +9,7 @@
 #![allow(dead_code)]
 
 pub mod quorum_lesson;
+pub mod runs;
 
 use distlab_sim::engine::{Action, Engine, Intervention, Setup};
 use distlab_sim::models::replication::{
