@@ -38,9 +38,9 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q '0.2.130'; then
   cargo install wasm-bindgen-cli --version 0.2.130
 fi
 
-# 4. npm packages: binaryen (wasm-opt 132), playwright-core.
-if [ ! -x node_modules/.bin/wasm-opt ] || { [ "$want_browser" = 1 ] && [ ! -d node_modules/playwright-core ]; }; then
-  say "installing npm packages (binaryen, playwright-core)"
+# 4. npm packages: binaryen (wasm-opt 132), playwright-core, axe-core (accessibility checks).
+if [ ! -x node_modules/.bin/wasm-opt ] || { [ "$want_browser" = 1 ] && { [ ! -d node_modules/playwright-core ] || [ ! -f node_modules/axe-core/axe.min.js ]; }; }; then
+  say "installing npm packages (binaryen, playwright-core, axe-core)"
   if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
 fi
 

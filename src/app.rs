@@ -4,7 +4,7 @@
 use crate::check_page::CheckPage;
 use crate::clocks_page::ClocksImport;
 use crate::isolation::IsolationPage;
-use crate::lesson_page::{lessons, FreeLab, LessonPage};
+use crate::lesson_page::{FreeLab, LessonPage};
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::path;
@@ -42,8 +42,10 @@ fn show_fatal(msg: &str) {
 
 #[component]
 pub fn App() -> impl IntoView {
+    crate::present::provide_display();
     view! {
         <Router>
+            <crate::present::GlobalBar />
             <Routes fallback=|| view! { <NotFound /> }>
                 <Route path=path!("/") view=Home />
                 <Route path=path!("/lesson/:id") view=LessonPage />
@@ -51,6 +53,9 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/isolation/:preset") view=IsolationPage />
                 <Route path=path!("/clocks/import") view=ClocksImport />
                 <Route path=path!("/check") view=CheckPage />
+                <Route path=path!("/course") view=crate::course::CoursePage />
+                <Route path=path!("/lessons/open") view=crate::author::AuthorPage />
+                <Route path=path!("/saved") view=crate::saved::SavedPage />
             </Routes>
         </Router>
     }
@@ -59,26 +64,19 @@ pub fn App() -> impl IntoView {
 #[component]
 fn Home() -> impl IntoView {
     view! {
-        <div class="home">
+        <main class="home">
             <header class="home-head">
                 <h1>"Distlab"</h1>
                 <p class="tagline">"Distributed systems and databases as live, deterministic simulations. Step through them forwards and back; crash nodes, cut links and delay messages, and see what the protocol does."</p>
             </header>
             <section aria-labelledby="lessons-h">
-                <h2 id="lessons-h">"Lessons"</h2>
-                <ul class="lesson-list">
-                    {lessons().iter().map(|l| {
-                        let href = format!("/lesson/{}?step=1", l.id);
-                        view! {
-                            <li class="lesson-card">
-                                <h3><A href=href.clone()>{l.title.clone()}</A></h3>
-                                <p>{l.summary.clone()}</p>
-                                <p class="meta">{format!("{} steps", l.steps.len())}</p>
-                                <A href=href attr:class="button primary">"Start lesson →"</A>
-                            </li>
-                        }
-                    }).collect_view()}
-                </ul>
+                <h2 id="lessons-h">"The course"</h2>
+                <p class="course-links">
+                    <A href="/course" attr:class="button primary">"Your progress in the course →"</A>
+                    " "
+                    <A href="/lessons/open" attr:class="button">"Open a lesson file (teachers) →"</A>
+                </p>
+                <crate::course::Course level=3 />
             </section>
             <section aria-labelledby="labs-h">
                 <h2 id="labs-h">"Free lab"</h2>
@@ -109,11 +107,13 @@ fn Home() -> impl IntoView {
                 <p><A href="/clocks/import" attr:class="button">"Open a ShiViz log →"</A></p>
                 <p class="hint">"Or check a client history — a Jepsen or Porcupine log, or JSON — for linearizability, with the same checker every Distlab run is judged by."</p>
                 <p><A href="/check" attr:class="button">"Check a history →"</A></p>
+                <p class="hint">"Runs you saved with “Save run”, to open, rename, export or import:"</p>
+                <p><A href="/saved" attr:class="button">"Saved runs →"</A></p>
             </section>
             <footer class="home-foot">
-                <p>"Keyboard: Space play/pause · ← → step · Home/End · Page Up/Down previous/next lesson step · on a diagram's event, Enter selects it (Shift+Enter compares), Escape clears."</p>
+                <p>"Keyboard: Space play/pause · ← → step · Home/End · Page Up/Down previous/next lesson step · P presentation mode · F full screen · 1–9 a scenario's prepared failures · ? all shortcuts · on a diagram's event, Enter selects it (Shift+Enter compares), Escape clears."</p>
             </footer>
-        </div>
+        </main>
     }
 }
 

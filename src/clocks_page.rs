@@ -68,8 +68,13 @@ fn read(text: &str, regex: &str) -> Result<Vec<Execution>, String> {
     shiviz::parse(text, regex).map_err(|e| e.to_string())
 }
 
-/// Reads a dropped or picked file into `text`.
-fn load_file(file: web_sys::File, text: RwSignal<String>, status: RwSignal<Option<String>>) {
+/// Reads a dropped or picked file into `text`, then tells `on_file` (name, text) if given.
+fn load_file(
+    file: web_sys::File,
+    text: RwSignal<String>,
+    status: RwSignal<Option<String>>,
+    on_file: Option<Callback<(String, String)>>,
+) {
     let Ok(reader) = web_sys::FileReader::new() else {
         status.set(Some("This browser cannot read files.".into()));
         return;
@@ -78,8 +83,11 @@ fn load_file(file: web_sys::File, text: RwSignal<String>, status: RwSignal<Optio
     let r = reader.clone();
     let onload = Closure::once_into_js(move || match r.result().ok().and_then(|v| v.as_string()) {
         Some(s) => {
-            text.set(s);
+            text.set(s.clone());
             status.set(Some(format!("Opened {name}.")));
+            if let Some(f) = on_file {
+                f.run((name, s));
+            }
         }
         None => status.set(Some(format!("Could not read {name} as text."))),
     });
@@ -107,12 +115,15 @@ pub(crate) fn ImportBox(
     placeholder: &'static str,
     children: Children,
     #[prop(into)] after: ViewFn,
+    /// Called with the file's name and text after a file is opened (picked or dropped).
+    #[prop(optional)]
+    on_file: Option<Callback<(String, String)>>,
 ) -> impl IntoView {
     let dragging = RwSignal::new(false);
     let on_pick = move |ev: leptos::ev::Event| {
         let input: web_sys::HtmlInputElement = event_target(&ev);
         if let Some(f) = input.files().and_then(|l| l.get(0)) {
-            load_file(f, text, status);
+            load_file(f, text, status, on_file);
         }
     };
     let on_drop = move |ev: web_sys::DragEvent| {
@@ -123,7 +134,7 @@ pub(crate) fn ImportBox(
             .and_then(|d| d.files())
             .and_then(|l| l.get(0))
         {
-            load_file(f, text, status);
+            load_file(f, text, status, on_file);
         }
     };
     view! {

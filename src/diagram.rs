@@ -472,14 +472,16 @@ pub fn SpaceTime(data: DiagramView) -> impl IntoView {
                     let (t2, d2) = (title.clone(), details.clone());
                     let label_x = (x1 + x2) / 2.0;
                     let label_y = (y1 + y2) / 2.0 - 4.0;
-                    let long = (x2 - x1).abs() > 70.0;
+                    // A label is drawn only where its arrow is wider than the label itself (about 7.5 px a
+                    // character at the diagram's label size), so dense runs do not pile labels up.
+                    let long = (x2 - x1).abs() > (a.label.chars().count() as f64 * 7.5 + 12.0).max(70.0);
                     Some(view! {
                         <g class=format!("message{}{}{}", if dropped { " dropped" } else { "" }, if end_step >= shown_now { " future" } else { "" }, epoch_class(a.epoch)) data-vis=end_step
                            data-arrow=ix data-kind=a.kind data-epoch=a.epoch.map(|(_, e)| e) data-from=name(a.from) data-to=name(a.to) data-id=a.id
                            data-sent-at=a.sent_at data-received-at=if dropped { None } else { Some(at) }
                            data-sent-step=a.send_step data-received-step=if dropped { None } else { Some(end_step) }
                            data-dropped=if dropped { Some("true") } else { None } data-drop-reason=reason
-                           tabindex="0"
+                           tabindex="0" role="img"
                            aria-label=format!("{}: {} → {}{}", title, name(a.from), name(a.to), if dropped { ", dropped" } else { "" })
                            on:mouseenter=move |ev| set_tip(&ev, title.clone(), details.clone())
                            on:mouseleave=move |_| tip.set(None)
@@ -531,7 +533,7 @@ pub fn SpaceTime(data: DiagramView) -> impl IntoView {
                             let y2 = TOP + ROW_H * d.nodes.len() as f64;
                             view! {
                                 <g class={if step >= shown_now { "event network future" } else { "event network" }} data-vis=step data-mark=i data-kind=kind data-time=m.time data-step=step
-                                   tabindex="0" aria-label=title.clone()
+                                   tabindex="0" role="img" aria-label=title.clone()
                                    on:mouseenter=move |ev| set_tip(&ev, title.clone(), details.clone())
                                    on:mouseleave=move |_| tip.set(None)
                                    on:focus=move |_| focus_tip(x, TOP, t2.clone(), d2.clone()) on:blur=move |_| tip.set(None)>
@@ -550,13 +552,15 @@ pub fn SpaceTime(data: DiagramView) -> impl IntoView {
                                 _ => view! { <circle class="shape" cx=x cy=y r=4.5 /> }.into_any(),
                             };
                             let text = h.map(|h| h.text);
+                            // The accessible name includes the visible highlight text.
+                            let aria = text.as_ref().map_or_else(|| title.clone(), |t| format!("{title} — {t}"));
                             // Events (not drops) can be selected for the causality overlay.
                             let event = cx.event(i).is_some();
                             view! {
                                 <g class=format!("event {kind} {hclass}{}", if step >= shown_now { " future" } else { "" }) data-vis=step data-mark=i
                                    data-kind=kind data-node=node_name data-time=m.time data-step=step
-                                   tabindex="0" aria-label=title.clone()
-                                   role=event.then_some("button") aria-pressed=event.then_some("false")
+                                   tabindex="0" aria-label=aria
+                                   role=if event { "button" } else { "img" } aria-pressed=event.then_some("false")
                                    on:click=move |e: web_sys::MouseEvent| if event { pick(i, e.shift_key()) }
                                    on:keydown=move |e: web_sys::KeyboardEvent| if event && (e.key() == "Enter" || e.key() == " ") {
                                        e.prevent_default();
@@ -723,7 +727,7 @@ pub fn SpaceTime(data: DiagramView) -> impl IntoView {
             }
         };
         view! {
-            <g class=format!("message in-flight{}", epoch_class(a.epoch)) class:droppable=droppable.is_some() role=droppable.map(|_| "button") tabindex="0" aria-label=label
+            <g class=format!("message in-flight{}", epoch_class(a.epoch)) class:droppable=droppable.is_some() role=if droppable.is_some() { "button" } else { "img" } tabindex="0" aria-label=label
                data-kind=a.kind data-from=names.0.clone() data-to=names.1.clone() data-id=a.id data-sent-at=a.sent_at
                on:click=move |_| drop_it()
                on:keydown=move |ev: web_sys::KeyboardEvent| if droppable.is_some() && (ev.key() == "Enter" || ev.key() == " ") { ev.prevent_default(); ev.stop_propagation(); drop_it() }
@@ -871,7 +875,9 @@ pub fn SpaceTime(data: DiagramView) -> impl IntoView {
         <div class="spacetime">
             <div class="row-heads" style=move || format!("padding-top:{TOP}px")>{headers}</div>
             <div class="plot" node_ref=plot_ref>
-                <svg node_ref=svg_ref role="img" aria-label=aria data-trace-digest=digest width=move || geo.get().width height=height
+                // `graphics-document`, not `img`: an image's children are presentational,
+                // and the marks and messages inside are focusable controls.
+                <svg node_ref=svg_ref role="graphics-document" aria-label=aria data-trace-digest=digest width=move || geo.get().width height=height
                      class="diagram" class:causal-on=move || overlay.with(Option::is_some)>
                     <g class="axis">{axis}</g>
                     <g class="lifelines">{lifelines}</g>
@@ -900,6 +906,7 @@ pub fn SpaceTime(data: DiagramView) -> impl IntoView {
             <CausalPanel
                 diagram=v.diagram causal=causal overlay=overlay selected=selected compared=compared
                 show_lamport=show_lamport show_vector=show_vector compare_mode=compare_mode clocks_left_out=clocks_left_out />
+            <crate::step_list::StepList diagram=v.diagram shown=v.shown />
         </div>
     }
 }

@@ -11,6 +11,9 @@ use crate::lesson_page::{
     StepNav,
 };
 use crate::panels::{ClockControls, Transport, ZoomControl};
+use crate::share_bar::{
+    lab_history, lab_run, lesson_place, link_problem, open_link, HistoryOf, ShareBar,
+};
 use distlab_sim::causality::{shiviz, Causality};
 use distlab_sim::diagram::Diagram;
 use distlab_sim::lesson::question::Posed;
@@ -26,6 +29,7 @@ use distlab_sim::{Describe, Engine, Intervention};
 use leptos::ev;
 use leptos::prelude::*;
 use leptos_router::components::A;
+use leptos_router::hooks::use_query_map;
 use std::collections::BTreeSet;
 
 pub type Run<M> = (
@@ -47,6 +51,9 @@ pub struct LessonRun<M: EngineModel + 'static> {
     /// Whether the learner has left the step's own run (changed its scenario or
     /// interventions).
     pub experimenting: Signal<bool>,
+    /// How to read the run's client history (models with clients), for the share bar's
+    /// "Client history as JSON".
+    pub history: Option<HistoryOf<M>>,
 }
 
 impl<M: EngineModel + 'static> LessonRun<M> {
@@ -59,10 +66,11 @@ impl<M: EngineModel + 'static> LessonRun<M> {
         panels: AnyView,
     ) -> AnyView {
         let (nav, posed) = (self.nav, self.posed);
+        let share = lesson_share_bar(self.lab, nav, self.history);
         view! {
             <div class="lesson-layout">
                 <Narration nav=nav challenge=challenge posed=posed />
-                {lab_column(self.lab, highlights, self.experimenting, self.reload, panels)}
+                {lab_column(self.lab, highlights, self.experimenting, self.reload, panels, share)}
             </div>
         }
         .into_any()
@@ -103,13 +111,29 @@ pub fn engine_lesson<M: EngineModel + 'static>(
             Err(e) => lab.notice.set(Some(e)),
         }
     };
+    // A shared link (`run=<code>`) opens its own run at the step; a bad code is reported
+    // and the step's own run shown.
+    let query = use_query_map();
+    let code = Memo::new(move |_| query.read().get("run"));
     Effect::new(move |_| {
         if let Ok(i) = step.get() {
-            untrack(|| load_step(i));
+            let code = code.get();
+            untrack(|| match code.map(|c| open_link(lab, &c)) {
+                Some(Ok(())) => lab.notice.set(None),
+                Some(Err(e)) => {
+                    load_step(i);
+                    lab.notice.set(Some(link_problem(&e, "the step's own run")));
+                }
+                None => load_step(i),
+            });
         }
     });
+    crate::present::offer_prepared(lab);
     let handle = window_event_listener(ev::keydown, move |e: web_sys::KeyboardEvent| {
-        if page_key(nav, &e) || transport_key(lab, key_target(&e), &e) {
+        if page_key(nav, &e)
+            || transport_key(lab, key_target(&e), &e)
+            || crate::present::prepared_key(lab, key_target(&e), &e)
+        {
             e.prevent_default();
         }
     });
@@ -139,7 +163,22 @@ pub fn engine_lesson<M: EngineModel + 'static>(
         reload,
         posed,
         experimenting,
+        history: None,
     })
+}
+
+/// The share bar of a lesson step's lab: links to `/lesson/<id>?step=N`.
+pub fn lesson_share_bar<M: EngineModel + 'static>(
+    lab: Lab<M>,
+    nav: StepNav,
+    history: Option<HistoryOf<M>>,
+) -> AnyView {
+    let place = lesson_place(nav);
+    let history = history.map(|of| lab_history(lab, of));
+    match history {
+        Some(h) => view! { <ShareBar run=lab_run(lab) place=place history=h /> }.into_any(),
+        None => view! { <ShareBar run=lab_run(lab) place=place /> }.into_any(),
+    }
 }
 
 /// The page shown when a lesson's run cannot be built.
@@ -224,6 +263,7 @@ impl Violated<'_> {
 
 /// Whether the step's challenge is solved, with its hint button.
 fn challenge_status(met: bool, hint: Option<String>) -> impl IntoView {
+    crate::course::note_challenge(met);
     view! {
         <div class="challenge" class:met=met role="status" aria-live="polite">
             <strong>{if met { "✓ Challenge solved!" } else { "Challenge: not solved yet" }}</strong>
@@ -232,13 +272,14 @@ fn challenge_status(met: bool, hint: Option<String>) -> impl IntoView {
     }
 }
 
-/// One lab column: transport, banner, notices, diagram, panels.
+/// One lab column: transport, share bar, banner, notices, diagram, panels.
 pub fn lab_column<M: EngineModel + 'static>(
     lab: Lab<M>,
     highlights: Signal<Vec<Highlight>>,
     experimenting: Signal<bool>,
     reload: Callback<()>,
     panels: AnyView,
+    share: AnyView,
 ) -> impl IntoView {
     view! {
         <main class="lab">
@@ -246,6 +287,7 @@ pub fn lab_column<M: EngineModel + 'static>(
                 <Transport lab=lab />
                 <div class="lab-options"><ZoomControl lab=lab /></div>
             </div>
+            {share}
             {move || experimenting.get().then(|| experimenting_banner(move |_| reload.run(())))}
             {move || lab.notice.get().map(|m| view! {
                 <div class="notice" role="alert">{m}<button class="close" aria-label="Dismiss" on:click=move |_| lab.notice.set(None)>"×"</button></div>
@@ -483,6 +525,8 @@ pub fn LeaderlessLesson(lesson: ResolvedLesson) -> impl IntoView {
         Ok(x) => x,
         Err(e) => return cannot_show(e),
     };
+    let mut run = run;
+    run.history = Some(distlab_sim::models::history::leaderless);
     let LessonRun { nav, lab, .. } = run;
     let live = LiveHistory::new(lab, distlab_sim::models::history::leaderless, Model::Set);
     let highlights = Memo::new(move |_| {
@@ -599,6 +643,8 @@ pub fn RaftLesson(lesson: ResolvedLesson) -> impl IntoView {
             Ok(x) => x,
             Err(e) => return cannot_show(e),
         };
+    let mut run = run;
+    run.history = Some(distlab_sim::models::history::raft);
     let LessonRun { nav, lab, .. } = run;
     let live = LiveHistory::new(lab, distlab_sim::models::history::raft, Model::Register);
     let highlights = Memo::new(move |_| {

@@ -297,7 +297,7 @@ pub fn HistoryPanel(
             return view! { <p class="meta">"No client operations yet."</p> }.into_any();
         }
         view! {
-            <div class="hist-scroll">
+            <div class="hist-scroll" tabindex="0" role="region" aria-label="Client history chart (scrolls sideways)">
                 <svg
                     class="history-chart"
                     role="img"

@@ -7,6 +7,7 @@
 //! The state after line N is the run of the script's first N session lines (the store is
 //! deterministic, so a prefix run is exactly the state at that point).
 
+use crate::share_bar::{lesson_place, link_problem, IsolationRun, Place, ShareBar};
 use distlab_sim::models::txn::ast::{IsolationLevel, Value};
 use distlab_sim::models::txn::dsg::{analyze, Analysis, DepKind, Edge};
 use distlab_sim::models::txn::history::History;
@@ -15,6 +16,7 @@ use distlab_sim::models::txn::run::{run_script, RunResult, StatementResult};
 use distlab_sim::models::txn::script::{parse_script_lenient, Script};
 use distlab_sim::models::txn::ssi::Target;
 use distlab_sim::models::txn::store::{Outcome, Store, TxnStatus, Xid};
+use distlab_sim::share::RunLink;
 use leptos::ev;
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -107,6 +109,15 @@ fn IsolationLab(preset: Preset) -> impl IntoView {
     let query = use_query_map();
     let navigate = use_navigate();
     let text = RwSignal::new(preset.script.to_string());
+    // A shared link (`run=<code>`) brings its own script; its level and line are in the
+    // address too.
+    let link_error = RwSignal::new(None::<String>);
+    if let Some(code) = query.read_untracked().get("run") {
+        match RunLink::decode(&code).and_then(|l| IsolationRun::of_link(&l)) {
+            Ok((run, _)) => text.set(run.script),
+            Err(e) => link_error.set(Some(link_problem(&e, "the scenario's own script"))),
+        }
+    }
     let level = Signal::derive(move || {
         query
             .read()
@@ -131,6 +142,21 @@ fn IsolationLab(preset: Preset) -> impl IntoView {
             navigate(&url, Default::default());
         },
     );
+    let place = Signal::derive(move || {
+        let mut q = format!("level={}", level_key(level.get()));
+        if let Some(l) = line.get() {
+            q.push_str(&format!("&line={l}"));
+        }
+        if let Some(c) = compare.get() {
+            q.push_str(&format!("&compare={}", level_key(c)));
+        }
+        Place::page(
+            &format!("/isolation/{id}"),
+            &q,
+            &format!("Isolation: {}", preset.title),
+            id,
+        )
+    });
     let scenario_select = move || {
         view! {
             <label class="mode">"Scenario "
@@ -151,10 +177,29 @@ fn IsolationLab(preset: Preset) -> impl IntoView {
                 <h1 class="iso-title">{preset.title}<span class="summary">{preset.phenomenon}</span></h1>
                 <p class="hint">{preset.summary}</p>
             </header>
+            <ShareBar run=isolation_run(text, level, compare, line) place=place diagram=false />
+            {move || link_error.get().map(|e| view! { <p class="notice" role="alert">{e}</p> })}
             <Workbench text=text original=Signal::stored(preset.script.to_string())
                 level=level compare=compare line=line set=set bar_extra=scenario_select />
         </div>
     }
+}
+
+/// The share bar's run of an isolation lab or lesson: the script, the levels and the line.
+fn isolation_run(
+    text: RwSignal<String>,
+    level: Signal<IsolationLevel>,
+    compare: Signal<Option<IsolationLevel>>,
+    line: Signal<Option<usize>>,
+) -> Callback<(), RunLink> {
+    Callback::new(move |()| {
+        IsolationRun {
+            script: text.get_untracked(),
+            level: level.get_untracked(),
+            compare: compare.get_untracked(),
+        }
+        .link(line.get_untracked())
+    })
 }
 
 /// The isolation lab without its page: the step controls, the level switch and side by
@@ -229,7 +274,7 @@ pub fn Workbench(
             <nav class="transport" aria-label="Steps">
                 <button on:click=move |_| set_line(0) aria-label="Go to start" disabled=move || line.get() == 0>"« Start"</button>
                 <button on:click=move |_| step(-1) aria-label="Step back" disabled=move || line.get() == 0>"◀ Back"</button>
-                <button class="primary" on:click=move |_| step(1) aria-label="Step forward" disabled=move || { line.get() >= total.get() }>"Next statement ▶"</button>
+                <button class="primary" on:click=move |_| step(1) aria-label="Step forward: next statement" disabled=move || { line.get() >= total.get() }>"Next statement ▶"</button>
                 <button on:click=move |_| set_line(total.get_untracked()) aria-label="Go to end" disabled=move || { line.get() >= total.get() }>"End »"</button>
                 <span class="line-count" aria-live="polite">{move || format!("{} of {} statements submitted", line.get(), total.get())}</span>
             </nav>
@@ -497,10 +542,10 @@ fn Sessions(state: State) -> impl IntoView {
         }
     }).collect_view();
     view! {
-        <div class="sessions" style=style role="table" aria-label="Sessions">
+        <div class="sessions" style=style role="group" aria-label="Sessions">
             <div class="lineno head" style="grid-row: 1; grid-column: 1;">"line"</div>
             {names.iter().enumerate().map(|(i, n)| view! {
-                <div class="session-head" role="columnheader" style=format!("grid-row: 1; grid-column: {};", i + 2)>{n.clone()}</div>
+                <div class="session-head" style=format!("grid-row: 1; grid-column: {};", i + 2)>{n.clone()}</div>
             }).collect_view()}
             {rows}
         </div>
@@ -866,9 +911,27 @@ pub fn IsolationLesson(lesson: distlab_sim::lesson::ResolvedLesson) -> impl Into
             _ => None,
         });
     };
+    // A shared link (`run=<code>`) replaces the step's script, levels and line.
+    let query = use_query_map();
+    let code = Memo::new(move |_| query.read().get("run"));
+    let link_error = RwSignal::new(None::<String>);
     Effect::new(move |_| {
         if let Some(d) = current.get() {
-            untrack(|| load(d));
+            let code = code.get();
+            untrack(|| {
+                load(d);
+                link_error.set(None);
+                let Some(code) = code else { return };
+                match RunLink::decode(&code).and_then(|l| IsolationRun::of_link(&l)) {
+                    Ok((run, l)) => {
+                        text.set(run.script);
+                        level.set(run.level);
+                        compare.set(run.compare);
+                        line.set(l);
+                    }
+                    Err(e) => link_error.set(Some(link_problem(&e, "the step's own script"))),
+                }
+            });
         }
     });
     let set = Callback::new(
@@ -917,6 +980,7 @@ pub fn IsolationLesson(lesson: distlab_sim::lesson::ResolvedLesson) -> impl Into
         let c = challenge_of()?;
         let checks = Memo::new(move |_| text.with(|t| isolation::check(&c.keep, t, level.get())));
         let met = move || isolation::all_met(&checks.get());
+        Effect::new(move |_| crate::course::note_challenge(met()));
         Some(view! {
             <div class="challenge" class:met=met role="status" aria-live="polite">
                 <strong>{move || if met() { "✓ Challenge solved!" } else { "Challenge: not solved yet" }}</strong>
@@ -950,6 +1014,8 @@ pub fn IsolationLesson(lesson: distlab_sim::lesson::ResolvedLesson) -> impl Into
         <div class="lesson-layout">
             <Narration nav=nav challenge=challenge />
             <main class="lab iso">
+                <ShareBar run=isolation_run(text, level.into(), compare.into(), line.into()) place=lesson_place(nav) diagram=false />
+                {move || link_error.get().map(|e| view! { <p class="notice" role="alert">{e}</p> })}
                 <Workbench text=text original=original level=level compare=compare
                     line=line set=set editor_open=editor_open
                     banner=move || experimenting().then(|| experimenting_banner(back_to_lesson)) />

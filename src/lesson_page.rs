@@ -12,6 +12,9 @@ use crate::panels::{
     ClientControls, ModeControl, Operations, Replicas, Topology, Transport, ZoomControl,
 };
 use crate::paxos_lesson::PaxosLesson;
+use crate::share_bar::{
+    lab_history, lab_run, lesson_place, link_problem, open_link, Place, ShareBar,
+};
 use distlab_sim::lesson::question::{Posed, Question};
 use distlab_sim::lesson::ResolvedLesson;
 use distlab_sim::models::{EngineModel, Replication};
@@ -130,14 +133,28 @@ pub fn LessonPage() -> impl IntoView {
     let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
     move || {
         let id = id.get();
-        match lessons().iter().find(|l| l.id == id) {
-            Some(lesson) => view! { <LessonView lesson=lesson.clone() /> }.into_any(),
+        // Built-in lessons first; an imported lesson never shadows one (see `author`).
+        if let Some(lesson) = lessons().iter().find(|l| l.id == id) {
+            return view! { <LessonView lesson=lesson.clone() /> }.into_any();
+        }
+        match crate::author::find_imported(&id) {
+            Some(crate::author::ImportedEntry { resolved: Ok(lesson), .. }) => {
+                view! { <LessonView lesson=lesson /> }.into_any()
+            }
+            Some(crate::author::ImportedEntry { resolved: Err(p), stored }) => view! {
+                <main class="message-page" role="alert">
+                    <h1>"This imported lesson no longer opens"</h1>
+                    <p>{format!("\"{}\" (imported from {}): {}", stored.title, stored.origin, p.describe())}</p>
+                    <p><A href=format!("/lessons/open?edit={id}")>"Fix it on the lessons page"</A>" · "<A href="/course">"The course"</A></p>
+                </main>
+            }
+            .into_any(),
             None => view! {
-                <div class="message-page" role="alert">
+                <main class="message-page" role="alert">
                     <h1>"No such lesson"</h1>
-                    <p>{format!("There is no lesson called \"{id}\".")}</p>
-                    <p><A href="/">"← All lessons"</A></p>
-                </div>
+                    <p>{format!("There is no lesson called \"{id}\" here. An imported lesson lives in the browser it was opened in: open its file again on the lessons page.")}</p>
+                    <p><A href="/">"← All lessons"</A>" · "<A href="/lessons/open">"Open a lesson file"</A></p>
+                </main>
             }
             .into_any(),
         }
@@ -173,6 +190,14 @@ pub fn step_nav(lesson: ResolvedLesson) -> StepNav {
     let n = lesson.steps.len();
     let id = lesson.id.clone();
     let step = Memo::new(move |_| parse_step(query.read().get("step").as_deref(), n));
+    // Course progress: every step shown is recorded; challenges report through the context.
+    provide_context(crate::course::CurrentLesson(id.clone()));
+    let visited = id.clone();
+    Effect::new(move |_| {
+        if let Ok(i) = step.get() {
+            crate::course::record_visit(&visited, i);
+        }
+    });
     let navigate = use_navigate();
     let go = StoredValue::new(move |i: usize| {
         navigate(&format!("/lesson/{id}?step={}", i + 1), Default::default())
@@ -357,7 +382,7 @@ fn QuestionBox(question: Question, posed: Result<Posed, String>) -> impl IntoVie
         <section class="question" aria-labelledby="question-h">
             <h3 id="question-h">"Question"</h3>
             <div class="question-text" inner_html=question.html.clone()></div>
-            <ul class="options" role="group" aria-labelledby="question-h">{rows}</ul>
+            <div role="group" aria-labelledby="question-h"><ul class="options">{rows}</ul></div>
             <div class="question-actions">
                 {move || if revealed.get() {
                     view! { <button on:click=move |_| { revealed.set(false); picked.set(Vec::new()) }>"Try again"</button> }.into_any()
@@ -401,6 +426,7 @@ fn ReplicationLesson(lesson: ResolvedLesson) -> impl IntoView {
         reload,
         posed,
         experimenting,
+        ..
     } = match engine_lesson::<Replication>(lesson, |s| {
         s.replication().map(|(a, b)| (a.clone(), b.to_vec()))
     }) {
@@ -418,6 +444,7 @@ fn ReplicationLesson(lesson: ResolvedLesson) -> impl IntoView {
         let (scn, _) = step_run.get()?;
         let same_mode = lab.scenario.with(|s| s == &scn);
         let met = same_mode && lab.analysis.with(|a| c.met_by(&scn, a));
+        crate::course::note_challenge(met);
         Some(view! {
             <div class="challenge" class:met=met role="status" aria-live="polite">
                 <strong>{if met { "✓ Challenge solved!" } else { "Challenge: not solved yet" }}</strong>
@@ -430,18 +457,21 @@ fn ReplicationLesson(lesson: ResolvedLesson) -> impl IntoView {
     view! {
         <div class="lesson-layout">
             <Narration nav=nav challenge=challenge posed=posed />
-            <LabView lab=lab highlights=highlights banner=move || experimenting.get().then(|| experimenting_banner(back_to_lesson)) />
+            <LabView lab=lab highlights=highlights place=lesson_place(nav) banner=move || experimenting.get().then(|| experimenting_banner(back_to_lesson)) />
         </div>
     }
     .into_any()
 }
 
-/// The lab itself: transport and options, an optional banner, notices, the diagram and
-/// the panels. Shared by lessons and the free lab.
+/// The lab itself: transport and options, the share bar, an optional banner, notices, the
+/// diagram and the panels. Shared by lessons and the free lab.
 #[component]
 fn LabView(
     lab: Lab,
     highlights: Memo<Vec<Highlight>>,
+    /// The page a shared link opens.
+    #[prop(into)]
+    place: Signal<Place>,
     #[prop(optional, into)] banner: ViewFn,
 ) -> impl IntoView {
     let live = LiveHistory::new(
@@ -460,6 +490,7 @@ fn LabView(
                 <Transport lab=lab />
                 <div class="lab-options"><ZoomControl lab=lab /><ModeControl lab=lab /></div>
             </div>
+            <ShareBar run=lab_run(lab) place=place history=lab_history(lab, distlab_sim::models::history::replication) />
             {move || banner.run()}
             {move || lab.notice.get().map(|m| view! {
                 <div class="notice" role="alert">{m}<button class="close" aria-label="Dismiss" on:click=move |_| lab.notice.set(None)>"×"</button></div>
@@ -481,6 +512,7 @@ fn LabView(
 pub fn FreeLab() -> impl IntoView {
     use distlab_sim::models::replication::presets::preset;
     let params = use_params_map();
+    let query = use_query_map();
     let id = Memo::new(move |_| params.read().get("preset").unwrap_or_default());
     move || {
         let id = id.get();
@@ -500,8 +532,23 @@ pub fn FreeLab() -> impl IntoView {
                 return view! { <div class="message-page" role="alert"><p>{e}</p></div> }.into_any()
             }
         };
+        // A shared link (`?run=<code>`) opens its run instead of the preset's.
+        if let Some(code) = query.read_untracked().get("run") {
+            if let Err(e) = open_link(lab, &code) {
+                lab.notice.set(Some(link_problem(&e, "the lab's own run")));
+            }
+        }
+        let place = Place::page(
+            &format!("/lab/{}", p.id),
+            "",
+            &format!("Lab: {}", p.title),
+            p.id,
+        );
+        crate::present::offer_prepared(lab);
         let handle = window_event_listener(ev::keydown, move |e: web_sys::KeyboardEvent| {
-            if transport_key(lab, key_target(&e), &e) {
+            if transport_key(lab, key_target(&e), &e)
+                || crate::present::prepared_key(lab, key_target(&e), &e)
+            {
                 e.prevent_default();
             }
         });
@@ -510,7 +557,7 @@ pub fn FreeLab() -> impl IntoView {
         view! {
             <div class="free-lab">
                 <header class="free-head"><p class="crumbs"><A href="/">"Distlab"</A>" / lab / "{p.title}</p><p class="hint">{p.summary}</p></header>
-                <LabView lab=lab highlights=highlights />
+                <LabView lab=lab highlights=highlights place=place />
             </div>
         }
         .into_any()

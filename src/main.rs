@@ -2,9 +2,11 @@
 //! builds runs with `distlab-sim`, reads their traces and adds interventions.
 
 mod app;
+mod author;
 mod causal;
 mod check_page;
 mod clocks_page;
+mod course;
 mod diagram;
 mod engine_lessons;
 mod history_panel;
@@ -13,12 +15,44 @@ mod lab;
 mod lesson_page;
 mod panels;
 mod paxos_lesson;
+mod present;
 mod quorum_lesson;
+mod saved;
+mod share_bar;
+mod step_list;
 mod storage;
 
 fn main() {
     app::install_panic_hook();
+    register_service_worker();
     leptos::mount::mount_to_body(app::App);
+}
+
+/// Registers `/sw.js` (the service worker that keeps the app working offline after the
+/// first visit). Where there are no service workers (an insecure origin, an old browser)
+/// or registration fails, the app works as before, online only: a warning in the console.
+fn register_service_worker() {
+    use wasm_bindgen::{closure::Closure, JsValue};
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let navigator = window.navigator();
+    let has_sw = web_sys::js_sys::Reflect::has(&navigator, &JsValue::from_str("serviceWorker"))
+        .unwrap_or(false);
+    if !has_sw || !window.is_secure_context() {
+        return;
+    }
+    let failed = Closure::<dyn FnMut(JsValue)>::new(|e: JsValue| {
+        web_sys::console::warn_2(
+            &JsValue::from_str(
+                "Distlab will not work offline: the service worker was not registered",
+            ),
+            &e,
+        );
+    });
+    let _ = navigator.service_worker().register("/sw.js").catch(&failed);
+    // Called at most once, when the registration fails.
+    failed.forget();
 }
 
 /// The linearizability checker's benchmark, run in the browser by the browser tests

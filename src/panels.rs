@@ -580,9 +580,11 @@ pub fn Topology(lab: Lab) -> impl IntoView {
                        on:keydown=move |ev: web_sys::KeyboardEvent| if ev.key() == "Enter" { ev.stop_propagation(); toggle() }>
                         <title>{label.clone()}</title>
                         <circle cx=x cy=y r=if info.role == NodeRole::Client { 13 } else { 19 } />
-                        <text x=x y=y + 4.0 text-anchor="middle" class="glyph">{if !is_up { "✕" } else if is_leader { "L" } else if info.role == NodeRole::Client { "c" } else { "F" }}</text>
                         <text x=x y={if y > 125.0 { y + 34.0 } else { y - 25.0 }} text-anchor="middle" class="name">{name}</text>
                     </g>
+                    // The role letter sits outside the button, so the button's visible text
+                    // is its node's name, which its accessible name contains.
+                    <text x=x y=y + 4.0 text-anchor="middle" class="glyph" aria-hidden="true">{if !is_up { "✕" } else if is_leader { "L" } else if info.role == NodeRole::Client { "c" } else { "F" }}</text>
                 }
             })
             .collect_view()
@@ -679,7 +681,7 @@ pub fn Topology(lab: Lab) -> impl IntoView {
         <section class="panel topology" aria-labelledby="topo-h">
             <h3 id="topo-h">"Network and failures"</h3>
             <p class="hint">"Click a node to crash or restart it, a link to slow or cut it, an arrow in flight to drop it."</p>
-            <svg class="topo" viewBox="0 -14 300 282" role="img" aria-label="Topology: nodes and links">
+            <svg class="topo" viewBox="0 -14 300 282" role="graphics-document" aria-label="Topology: nodes and links">
                 <g>{links}</g>
                 <g>{node_marks}</g>
             </svg>

@@ -70,6 +70,8 @@ pub fn QuorumLesson(lesson: ResolvedLesson) -> impl IntoView {
             Ok(x) => x,
             Err(e) => return cannot_show(e),
         };
+    let mut run = run;
+    run.history = Some(distlab_sim::models::history::quorum);
     let LessonRun { nav, lab, .. } = run;
     let live = LiveHistory::new(
         lab,
