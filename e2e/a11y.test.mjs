@@ -3,24 +3,14 @@
 // transport buttons with a visible focus ring; and phone-sized reading (390×844): lessons
 // readable and steppable, narration before the diagram, the diagram scrolling inside its
 // box, and no page-wide horizontal overflow.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { start, stop, newPage, shot } from './harness.mjs';
-import { launch } from './browser.mjs';
+import { suite, newPage, shot } from './harness.mjs';
 
 const AXE = path.resolve('node_modules/axe-core/axe.min.js');
 
-let env;
-before(async () => {
-  env = process.env.DISTLAB_E2E_BASE
-    ? { base: process.env.DISTLAB_E2E_BASE, browser: await launch() }
-    : await start();
-});
-after(async () => {
-  if (env.server) await stop(env);
-  else await env.browser.close();
-});
+const env = suite();
 
 /** Pages to check: where, and what shows that the page is ready. */
 const PAGES = [

@@ -4,27 +4,20 @@
 // kept for fixing; other sites refused; narration with <script> and <img onerror> shown
 // as text with nothing executed; an imported lesson surviving a reload, listed on the
 // course page, edited and removed.
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { start, stop, newPage, shot } from './harness.mjs';
-import { launch } from './browser.mjs';
+import { suite, newPage, shot } from './harness.mjs';
 
 const EXAMPLE = '/public/lessons/example-stale-read.toml';
 
-let env;
+const env = suite();
 let example; // { text, id, title }
 before(async () => {
-  env = process.env.DISTLAB_E2E_BASE
-    ? { base: process.env.DISTLAB_E2E_BASE, browser: await launch() }
-    : await start();
+  await env.ready;
   const res = await fetch(env.base + EXAMPLE);
   assert.equal(res.status, 200, `${EXAMPLE} is served`);
   const text = await res.text();
   example = { text, id: text.match(/^id\s*=\s*"([^"]+)"/m)[1], title: text.match(/^title\s*=\s*"([^"]+)"/m)[1] };
-});
-after(async () => {
-  if (env.server) await stop(env);
-  else await env.browser.close();
 });
 
 /** A page that fails the test on any dialog (alert, confirm, prompt). */

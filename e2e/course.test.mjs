@@ -3,21 +3,11 @@
 // N", completed at the last step or when a challenge is solved); progress survives a
 // reload; "Reset progress" asks first, then forgets it. The events-as-text list under a
 // diagram follows the shown step.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { start, stop, newPage, shot } from './harness.mjs';
-import { launch } from './browser.mjs';
+import { suite, newPage, shot } from './harness.mjs';
 
-let env;
-before(async () => {
-  env = process.env.DISTLAB_E2E_BASE
-    ? { base: process.env.DISTLAB_E2E_BASE, browser: await launch() }
-    : await start();
-});
-after(async () => {
-  if (env.server) await stop(env);
-  else await env.browser.close();
-});
+const env = suite();
 
 /** The course card of lesson `id`. */
 const card = (page, id) => page.locator(`.course-lesson[data-lesson="${id}"]`);

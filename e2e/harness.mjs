@@ -1,5 +1,6 @@
 // Shared setup for browser tests: serve dist/ on a free port, launch Chromium, collect
 // console errors, save screenshots to e2e/artifacts/.
+import { before, after } from 'node:test';
 import { serve } from './server.mjs';
 import { launch } from './browser.mjs';
 import fs from 'node:fs';
@@ -16,6 +17,28 @@ export async function start() {
   const base = `http://127.0.0.1:${server.address().port}`;
   const browser = await launch();
   return { server, base, browser };
+}
+
+/**
+ * Registers the file's before/after hooks and returns its environment, `{ base, browser }`
+ * (filled in once the hooks run; `await env.ready` in a file's own before hook). With DISTLAB_E2E_BASE=http://127.0.0.1:PORT the tests run
+ * against a server already serving a build; otherwise `start()` serves dist/ itself.
+ */
+export function suite() {
+  let ready;
+  // `env.ready` resolves once the server and browser are up (for a file's own before hook).
+  const env = { ready: new Promise((r) => { ready = r; }) };
+  before(async () => {
+    Object.assign(env, process.env.DISTLAB_E2E_BASE
+      ? { base: process.env.DISTLAB_E2E_BASE, browser: await launch() }
+      : await start());
+    ready();
+  });
+  after(async () => {
+    if (env.server) await stop(env);
+    else await env.browser.close();
+  });
+  return env;
 }
 
 export async function stop({ server, browser }) {

@@ -3,23 +3,13 @@
 // verdicts; malformed input is reported with its line; the replication lesson's stale read
 // is judged not linearizable live, with the operation that cannot be placed marked.
 // DISTLAB_E2E_BASE=http://127.0.0.1:PORT runs against a server already serving a build.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { start, stop, newPage, shot } from './harness.mjs';
-import { launch } from './browser.mjs';
+import { suite, newPage, shot } from './harness.mjs';
 
-let env;
-before(async () => {
-  env = process.env.DISTLAB_E2E_BASE
-    ? { base: process.env.DISTLAB_E2E_BASE, browser: await launch() }
-    : await start();
-});
-after(async () => {
-  if (env.server) await stop(env);
-  else await env.browser.close();
-});
+const env = suite();
 
 const TESTDATA = process.env.DISTLAB_TESTDATA || path.resolve('../shared/testdata');
 const haveTestdata = fs.existsSync(path.join(TESTDATA, 'knossos/EXPECTED.tsv'));

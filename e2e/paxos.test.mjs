@@ -3,21 +3,11 @@
 // two proposers duel, and the no-value-chosen challenge is met.
 // DISTLAB_E2E_BASE=http://127.0.0.1:PORT runs against a server already serving a build
 // (otherwise the harness serves dist/).
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { start, stop, newPage, shot, stepOf } from './harness.mjs';
-import { launch } from './browser.mjs';
+import { suite, newPage, shot, stepOf } from './harness.mjs';
 
-let env;
-before(async () => {
-  env = process.env.DISTLAB_E2E_BASE
-    ? { base: process.env.DISTLAB_E2E_BASE, browser: await launch() }
-    : await start();
-});
-after(async () => {
-  if (env.server) await stop(env);
-  else await env.browser.close();
-});
+const env = suite();
 
 const row = (page, panel, name) =>
   page.locator(`.${panel} tbody tr`, { has: page.getByRole('rowheader', { name, exact: true }) });

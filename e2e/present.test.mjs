@@ -3,21 +3,11 @@
 // narration as a caption under it and no side panels; the lecture keys (Space, ←/→,
 // Page Up/Down, ?, Escape, the number keys' prepared failures); the dark theme, its
 // contrast and its persistence; prefers-reduced-motion.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { start, stop, newPage, shot, stepOf } from './harness.mjs';
-import { launch } from './browser.mjs';
+import { suite, newPage, shot, stepOf } from './harness.mjs';
 
-let env;
-before(async () => {
-  env = process.env.DISTLAB_E2E_BASE
-    ? { base: process.env.DISTLAB_E2E_BASE, browser: await launch() }
-    : await start();
-});
-after(async () => {
-  if (env.server) await stop(env);
-  else await env.browser.close();
-});
+const env = suite();
 
 const diagram = (page) => page.getByRole('img', { name: /^Space-time diagram/ });
 const digest = (page) => diagram(page).getAttribute('data-trace-digest');

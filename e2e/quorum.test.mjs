@@ -2,21 +2,11 @@
 // served/refused numbers per side with the checker's verdict; the quorums challenge solved
 // from the partition control; Figure 9-6 judged not linearizable, and linearizable once the
 // mode is switched to ABD.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { start, stop, newPage, shot } from './harness.mjs';
-import { launch } from './browser.mjs';
+import { suite, newPage, shot } from './harness.mjs';
 
-let env;
-before(async () => {
-  env = process.env.DISTLAB_E2E_BASE
-    ? { base: process.env.DISTLAB_E2E_BASE, browser: await launch() }
-    : await start();
-});
-after(async () => {
-  if (env.server) await stop(env);
-  else await env.browser.close();
-});
+const env = suite();
 
 /** The CAP table's row for the side whose replicas are `side` ("r1" or "r2, r3"). */
 const sideRow = (page, side) => page.locator('.cap tbody tr', { has: page.locator('td', { hasText: new RegExp(`^${side}$`) }) });

@@ -1,21 +1,11 @@
 // Session guarantees in Chromium against the release build: the lesson names each anomaly
 // in the Client operations panel (read-your-writes, monotonic reads, consistent prefix) and
 // its fix removes it, with the cost shown.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { start, stop, newPage, shot } from './harness.mjs';
-import { launch } from './browser.mjs';
+import { suite, newPage, shot } from './harness.mjs';
 
-let env;
-before(async () => {
-  env = process.env.DISTLAB_E2E_BASE
-    ? { base: process.env.DISTLAB_E2E_BASE, browser: await launch() }
-    : await start();
-});
-after(async () => {
-  if (env.server) await stop(env);
-  else await env.browser.close();
-});
+const env = suite();
 
 const violations = (page, g) => page.locator(`li.session-violation[data-guarantee="${g}"]`);
 

@@ -4,24 +4,14 @@
 // arrows as on the page) and PNG; the run as JSON re-imported through /saved; malformed
 // links reported while the lesson still works; saved runs kept across reloads, renamed,
 // deleted (with undo), backed up, and bad import files refused without changing anything.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { start, stop, newPage, shot, stepOf } from './harness.mjs';
-import { launch } from './browser.mjs';
+import { suite, newPage, shot, stepOf } from './harness.mjs';
 
-let env;
-before(async () => {
-  env = process.env.DISTLAB_E2E_BASE
-    ? { base: process.env.DISTLAB_E2E_BASE, browser: await launch() }
-    : await start();
-});
-after(async () => {
-  if (env.server) await stop(env);
-  else await env.browser.close();
-});
+const env = suite();
 
 const diagram = (page) => page.locator('svg.diagram');
 const digestOf = (page) => diagram(page).getAttribute('data-trace-digest');
