@@ -31,10 +31,12 @@ test('the course lists every part in order, the home page links to it', async ()
   await page.waitForURL(/\/course$/);
   await page.getByRole('heading', { name: 'The course', level: 1 }).waitFor();
   const parts = await page.locator('.course-part .part-title').allTextContents();
-  assert.deepEqual(parts, ['Replication', 'Transactions and isolation', 'Linearizability and CAP', 'Clocks and causality', 'Consensus']);
+  assert.deepEqual(parts, ['Replication', 'Transactions and isolation', 'Faults and membership',
+    'Linearizability and CAP', 'Clocks and causality', 'Consensus', 'Distributed transactions']);
   const ids = await page.locator('.course-lesson').evaluateAll((els) => els.map((e) => e.dataset.lesson));
   assert.deepEqual(ids, ['replication-lag', 'session-guarantees', 'quorums', 'version-vectors', 'isolation-levels',
-    'linearizability', 'cap', 'logical-clocks', 'leader-election', 'log-replication', 'raft-lab', 'paxos']);
+    'failure-detectors', 'gossip', 'linearizability', 'cap', 'logical-clocks', 'leader-election', 'log-replication',
+    'raft-lab', 'paxos', 'two-phase-commit']);
   const p = await progressOf(page, 'replication-lag');
   assert.equal(p.visited, 0);
   assert.match(p.text, /0 of \d+ steps visited/);

@@ -23,9 +23,9 @@ pub struct Part {
     pub lessons: &'static [&'static str],
 }
 
-/// The course's parts in the book's order. A part with no lesson (distributed
-/// transactions, for now) is left out of the page; built-in lessons not listed here are
-/// shown after them under "More lessons", so none is ever hidden.
+/// The course's parts in the book's order. A part with no lesson is left out of the page;
+/// built-in lessons not listed here are shown after them under "More lessons", so none is
+/// ever hidden.
 pub const PARTS: &[Part] = &[
     Part {
         title: "Replication",
@@ -41,6 +41,11 @@ pub const PARTS: &[Part] = &[
         title: "Transactions and isolation",
         book: "DDIA chapter 7",
         lessons: &["isolation-levels"],
+    },
+    Part {
+        title: "Faults and membership",
+        book: "DDIA chapter 8",
+        lessons: &["failure-detectors", "gossip"],
     },
     Part {
         title: "Linearizability and CAP",
@@ -60,7 +65,7 @@ pub const PARTS: &[Part] = &[
     Part {
         title: "Distributed transactions",
         book: "DDIA chapter 9",
-        lessons: &[],
+        lessons: &["two-phase-commit"],
     },
 ];
 
@@ -430,9 +435,11 @@ mod tests {
             [
                 "Replication",
                 "Transactions and isolation",
+                "Faults and membership",
                 "Linearizability and CAP",
                 "Clocks and causality",
-                "Consensus"
+                "Consensus",
+                "Distributed transactions"
             ]
         );
         assert_eq!(ids[0], "replication-lag");

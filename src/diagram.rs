@@ -221,7 +221,9 @@ pub fn SpaceTime(data: DiagramView) -> impl IntoView {
         let vw = width.get();
         // After the DOM has the new width (next frame), or the browser clamps the scroll.
         request_animation_frame(move || {
-            if let Some(el) = plot_ref.get_untracked() {
+            // `try_`: the diagram may have been removed before this frame (a page that
+            // draws it only for small runs, e.g. the gossip lesson at 64 nodes).
+            if let Some(el) = plot_ref.try_get_untracked().flatten() {
                 let sl = el.scroll_left() as f64;
                 if x < sl + 0.15 * vw || x > sl + 0.85 * vw {
                     el.set_scroll_left((x - 0.45 * vw).max(0.0) as i32);
@@ -799,7 +801,8 @@ pub fn SpaceTime(data: DiagramView) -> impl IntoView {
         });
     };
     let rebuild = move || {
-        let Some(svg) = svg_ref.get_untracked() else {
+        // Runs in the next frame: the diagram may have been removed by then.
+        let Some(svg) = svg_ref.try_get_untracked().flatten() else {
             return;
         };
         let target = v.shown.get_untracked().map_or(0, |s| s + 1);

@@ -169,7 +169,13 @@ fn LessonView(lesson: ResolvedLesson) -> impl IntoView {
         "leaderless" => view! { <LeaderlessLesson lesson=lesson /> }.into_any(),
         "raft" => view! { <RaftLesson lesson=lesson /> }.into_any(),
         "paxos" => view! { <PaxosLesson lesson=lesson /> }.into_any(),
+        "failure-detector" => {
+            view! { <crate::failure_detector_lesson::FailureDetectorLesson lesson=lesson /> }
+                .into_any()
+        }
         "quorum" => view! { <crate::quorum_lesson::QuorumLesson lesson=lesson /> }.into_any(),
+        "twopc" => view! { <crate::twopc_lesson::TwoPcLesson lesson=lesson /> }.into_any(),
+        "gossip" => view! { <crate::gossip_lesson::GossipLesson lesson=lesson /> }.into_any(),
         _ => view! { <ReplicationLesson lesson=lesson /> }.into_any(),
     }
 }

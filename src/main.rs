@@ -9,6 +9,8 @@ mod clocks_page;
 mod course;
 mod diagram;
 mod engine_lessons;
+mod failure_detector_lesson;
+mod gossip_lesson;
 mod history_panel;
 mod isolation;
 mod lab;
@@ -21,6 +23,7 @@ mod saved;
 mod share_bar;
 mod step_list;
 mod storage;
+mod twopc_lesson;
 
 fn main() {
     app::install_panic_hook();

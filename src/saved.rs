@@ -121,7 +121,10 @@ pub fn check_run(link: &RunLink) -> Result<(), LinkError> {
         "leaderless" => ok(link.run::<Leaderless>()),
         "raft" => ok(link.run::<Raft>()),
         "paxos" => ok(link.run::<Paxos>()),
+        "failure-detector" => ok(link.run::<distlab_sim::models::FailureDetector>()),
         "quorum" => ok(link.run::<Quorum>()),
+        "gossip" => ok(link.run::<distlab_sim::models::Gossip>()),
+        "twopc" => ok(link.run::<distlab_sim::models::TwoPc>()),
         "isolation" => ok(IsolationRun::of_link(link)),
         other => Err(LinkError::BadRun(format!(
             "it is a run of \"{other}\", which this version of Distlab does not know"

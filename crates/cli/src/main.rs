@@ -12,6 +12,9 @@
 //! distlab raft explore --seeds N [--from S] [--servers 3|5|7] [--broken RULE]... [--refinement NAME]... [--json]
 //!                                          random faults vs. Raft's safety properties
 //! distlab raft replay FILE [--json]        check a saved run again
+//! distlab twopc explore --seeds N [--from S] [--protocol two-phase|three-phase] [--broken RULE]... [--json]
+//!                                          random faults vs. atomic commitment (2PC / 3PC)
+//! distlab twopc replay FILE [--json]       check a saved 2PC / 3PC run again
 //! distlab check linearizability FILE --model register|cas-register|kv|set [--initial V]
 //!       [--format auto|edn|etcd|kv|json] [--budget STEPS] [--json]
 //!                                          a client history: linearizable or why not (0/1/2)
@@ -28,6 +31,7 @@ mod raft;
 mod show;
 mod sql;
 mod sql_diff;
+mod twopc;
 
 use clap::{Args, Parser, Subcommand};
 use distlab_sim::bench;
@@ -69,6 +73,10 @@ enum Command {
     /// Search Raft runs with random faults for safety violations; replay a saved run.
     #[command(subcommand)]
     Raft(RaftCommand),
+    /// Search two- and three-phase commit runs with random faults for atomicity
+    /// violations; replay a saved run.
+    #[command(subcommand)]
+    Twopc(TwopcCommand),
     /// Check client histories for linearizability; benchmark the checker.
     #[command(subcommand)]
     Check(CheckCommand),
@@ -184,6 +192,53 @@ enum RaftCommand {
         refinement: Vec<String>,
         /// Print the report as JSON (runs, failing_runs, by_property, shortest with each
         /// violation's scenario and interventions).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run a saved run again (the JSON line `explore` prints: scenario and interventions)
+    /// and check it. Exits 0 when nothing is violated, 1 when something is, 2 on a bad file.
+    Replay {
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum TwopcCommand {
+    /// Run 2PC (or 3PC) with a random schedule per seed — transactions begun at random
+    /// over the participants, crashes of the coordinator (often while it collects votes
+    /// or sends a decision) and of participants (often in doubt), restarts, partitions,
+    /// cut and slow links, message loss — checking atomic commitment after every event
+    /// (atomic outcome, commit needs every yes, outcome matches the decision, decisions
+    /// never change). Prints the in-doubt statistics, how many runs violated each property
+    /// and, per property, the shortest failing schedule found with a replayable run. Exits
+    /// 0 when no run violated anything, 1 otherwise, 2 on bad arguments.
+    Explore {
+        /// Number of seeds (runs).
+        #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+        seeds: u64,
+        /// First seed.
+        #[arg(long, default_value_t = 0)]
+        from: u64,
+        /// two-phase (2PC with presumed abort) or three-phase (3PC with timeouts).
+        #[arg(long, default_value = "two-phase")]
+        protocol: String,
+        /// Leave out a rule of 2PC: decide-on-timeout or send-before-log. Repeat for several.
+        #[arg(long, value_name = "RULE")]
+        broken: Vec<String>,
+        /// Participants per run (2 to 5).
+        #[arg(long, default_value_t = 3)]
+        participants: usize,
+        /// Crashes and restarts only: no partitions, cut or slow links, loss or jitter.
+        #[arg(long)]
+        crashes_only: bool,
+        /// Do not heal the network and restart every node at the end of the schedule, and
+        /// leave out repairs planned after it: participants may end in doubt (blocked).
+        #[arg(long)]
+        no_heal: bool,
+        /// Print the report as JSON (runs, failing_runs, by_property, in_doubt, shortest
+        /// with each violation's scenario and interventions).
         #[arg(long)]
         json: bool,
     },
@@ -428,6 +483,26 @@ fn main() -> ExitCode {
             json,
         }),
         Command::Raft(RaftCommand::Replay { file, json }) => raft::replay(&file, json),
+        Command::Twopc(TwopcCommand::Explore {
+            seeds,
+            from,
+            protocol,
+            broken,
+            participants,
+            crashes_only,
+            no_heal,
+            json,
+        }) => twopc::explore(&twopc::ExploreOptions {
+            seeds,
+            from,
+            protocol: &protocol,
+            broken: &broken,
+            participants,
+            crashes_only,
+            no_heal,
+            json,
+        }),
+        Command::Twopc(TwopcCommand::Replay { file, json }) => twopc::replay(&file, json),
         Command::Check(CheckCommand::Linearizability {
             file,
             model,

@@ -499,6 +499,129 @@ pub fn engine_summary(lesson: &Lesson, index: usize) -> Result<String, String> {
             o += &question(lesson, index, &engine, cursor)?;
             Ok(o)
         }
+        "twopc" => {
+            use distlab_sim::models::{twopc, TwoPc};
+            let (scenario, ivs) = lesson.engine_run::<TwoPc>(index)?;
+            let engine = Engine::new(scenario.setup()?, ivs);
+            let cursor = lesson.steps[index].until.cursor(&engine)?;
+            let mut o = heading(lesson, index) + &events_with_clocks(&engine, cursor);
+            let names = scenario.names();
+            let name = |p: usize| names.get(p).cloned().unwrap_or_default();
+            let a = twopc::analysis::analyze(&engine, cursor);
+            o.push('\n');
+            for t in &a.transactions {
+                let decision = t.decision.as_ref().map_or("not decided".to_string(), |d| {
+                    format!(
+                        "{} at {} ms",
+                        if d.commit { "commit" } else { "abort" },
+                        d.time
+                    )
+                });
+                let per: Vec<String> = t
+                    .outcomes
+                    .iter()
+                    .map(|o| match (o.committed, o.time) {
+                        (Some(c), Some(at)) => format!(
+                            "{} {} at {at} ms",
+                            name(o.participant),
+                            if c { "committed" } else { "aborted" }
+                        ),
+                        _ => format!("{} no outcome", name(o.participant)),
+                    })
+                    .collect();
+                let _ = writeln!(o, "{}: coordinator {decision}; {}", t.txn, per.join(", "));
+            }
+            for d in &a.in_doubt {
+                let _ = writeln!(
+                    o,
+                    "in doubt: {} about {} from {} ms{}",
+                    name(d.participant),
+                    d.txn,
+                    d.from_ms,
+                    d.until_ms
+                        .map_or(" (still)".to_string(), |u| format!(" to {u} ms"))
+                );
+            }
+            for b in &a.blocked {
+                let _ = writeln!(
+                    o,
+                    "blocked: {} waited {} ms for {} at {} (held by in-doubt {})",
+                    b.txn,
+                    b.waited_ms,
+                    b.key,
+                    name(b.participant),
+                    b.holder
+                );
+            }
+            for v in &a.violations {
+                let _ = writeln!(
+                    o,
+                    "VIOLATION {} at {} ms: {}",
+                    v.property.name(),
+                    v.time,
+                    v.text
+                );
+            }
+            if let Some(c) = &lesson.steps[index].challenge {
+                // Judged on the whole run, as the page does.
+                let end = engine.trace().len().checked_sub(1);
+                let met = c.met_by_twopc(&twopc::analysis::analyze(&engine, end));
+                o += &challenge_line(c.goal_name(), met);
+            }
+            o += &question(lesson, index, &engine, cursor)?;
+            Ok(o)
+        }
+        "gossip" => {
+            use distlab_sim::models::{gossip, Gossip};
+            let (scenario, ivs) = lesson.engine_run::<Gossip>(index)?;
+            let engine = Engine::new(scenario.setup()?, ivs);
+            let cursor = lesson.steps[index].until.cursor(&engine)?;
+            let a = gossip::analysis::analyze(&scenario, &engine, cursor);
+            let mut o = heading(lesson, index);
+            let _ = writeln!(
+                o,
+                "{} nodes, {}, fanout {}, loss {:.0} %, rounds of {} ms; {} messages ({} bytes)",
+                a.n,
+                a.mode.name(),
+                a.fanout,
+                a.loss * 100.0,
+                a.round_ms,
+                a.messages,
+                a.bytes
+            );
+            for u in &a.updates {
+                let curve: Vec<String> = u.curve.iter().map(|c| c.to_string()).collect();
+                let _ = writeln!(
+                    o,
+                    "{}={} ({}) from n{}: informed per round {}; {}; {} messages",
+                    u.key,
+                    u.value,
+                    u.version,
+                    u.origin + 1,
+                    curve.join(" "),
+                    match u.all_round {
+                        Some(r) => format!("all {} live nodes after {r} rounds", u.live),
+                        None => format!("{} not informed", u.stragglers.len()),
+                    },
+                    u.messages
+                );
+            }
+            if let Some(e) = &a.expected_rounds {
+                let _ = writeln!(
+                    o,
+                    "expected: {} = {:.1} rounds ({})",
+                    e.formula, e.rounds, e.source
+                );
+            }
+            if let Some(c) = &lesson.steps[index].challenge {
+                // Judged on the whole run: the update may still spread after the cursor.
+                let end = engine.trace().len().checked_sub(1);
+                let met = c.met_by_gossip(&gossip::analysis::analyze(&scenario, &engine, end));
+                o += &challenge_line(c.goal_name(), met);
+            }
+            o += &question(lesson, index, &engine, cursor)?;
+            Ok(o)
+        }
         other => Err(format!("no summary for {other} lessons")),
     }
 }

@@ -16,8 +16,8 @@
 //! - [`causality`]: happens-before, Lamport timestamps and vector clocks of any run; ShiViz
 //!   logs in and out ([`causality::shiviz`]).
 //! - [`models`]: the protocols (single-leader replication with session guarantees, logical
-//!   clocks, leaderless carts, a Dynamo-style quorum store and ABD, Raft, Paxos, the
-//!   transactional store) and their runs' client histories ([`models::history`]).
+//!   clocks, leaderless carts, a Dynamo-style quorum store and ABD, Raft, Paxos, two- and
+//!   three-phase commit, the transactional store) and their runs' client histories ([`models::history`]).
 //! - [`lesson`]: guided lessons as data files, and their validation.
 //! - [`linearizability`]: the linearizability checker (Wing & Gong with Lowe's
 //!   memoization, key by key) and the history formats of Jepsen and Porcupine.

@@ -5,5 +5,7 @@ mod check;
 mod cli;
 mod clocks;
 mod common;
+mod gossip;
 mod raft;
 mod sql_diff;
+mod twopc;

@@ -19,11 +19,14 @@ pub use source::*;
 
 use crate::engine::{Engine, Intervention, Protocol};
 use crate::models::clocks::{self, ClocksScenario};
+use crate::models::failure_detector::{self, FailureDetectorScenario};
+use crate::models::gossip::{self, GossipScenario};
 use crate::models::leaderless::{self, LeaderlessScenario};
 use crate::models::paxos::{self, PaxosScenario};
 use crate::models::quorum::{self, QuorumScenario};
 use crate::models::raft::{self, RaftScenario};
 use crate::models::replication::{analysis, Node, ReplicationScenario};
+use crate::models::twopc::{self, TwoPcScenario};
 use crate::models::txn::ast::IsolationLevel;
 use crate::{EventKind, Time};
 use serde::{Deserialize, Serialize};
@@ -64,6 +67,26 @@ pub struct Challenge {
     /// Shown when the learner asks for a hint.
     #[serde(default)]
     pub hint: Option<String>,
+    /// `no-false-suspicion`: the real crash must still be detected within this many ms
+    /// (so "never suspect anything" does not pass).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub within_ms: Option<Time>,
+    /// `all-informed`: every live node must know the update within this many gossip rounds
+    /// (counted from the update's round).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub within_rounds: Option<u64>,
+    /// `all-informed`: at most this many messages sent from the update until every live
+    /// node knew it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_messages: Option<u64>,
+    /// `all-informed`: the run must have exactly this many nodes (so shrinking the system
+    /// does not count).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nodes: Option<usize>,
+    /// `all-informed`: the run's message loss must be at least this (so removing the loss
+    /// does not count).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_loss: Option<f64>,
 }
 
 /// Challenge goals, checked live on the learner's run.
@@ -112,6 +135,21 @@ pub enum Goal {
     /// dependency graph) while keeping the `keep` statements in one transaction per session,
     /// every session finishing, and no transaction rolled back except by the database.
     NoAnomaly,
+    /// Two-phase commit lessons: at the end of the run some participant is still in doubt
+    /// about a transaction — it voted yes (PREPARED), holds its locks and has no decision
+    /// (BHG §7.3's uncertainty period, never ended). Judged on the whole run.
+    ParticipantInDoubt,
+    /// Two-phase commit lessons: a transaction committed at one participant and aborted at
+    /// another (the atomicity monitor's "atomic outcome", BHG AC1, fails) — e.g. three-phase
+    /// commit split by a partition (Skeen 1981's timeouts under a partition).
+    AtomicityViolated,
+    /// Failure detectors: no false suspicion by φ accrual, and every real crash detected
+    /// within the challenge's `within_ms`.
+    NoFalseSuspicion,
+    /// Gossip lessons: every live node learnt the run's first update, within the
+    /// challenge's `within_rounds` rounds and with at most `max_messages` messages (each
+    /// when given).
+    AllInformed,
 }
 
 impl Goal {
@@ -129,6 +167,10 @@ impl Goal {
             Goal::NoValueChosen => "no-value-chosen",
             Goal::TwoValuesChosen => "two-values-chosen",
             Goal::NoAnomaly => "no-anomaly",
+            Goal::NoFalseSuspicion => "no-false-suspicion",
+            Goal::ParticipantInDoubt => "participant-in-doubt",
+            Goal::AtomicityViolated => "atomicity-violated",
+            Goal::AllInformed => "all-informed",
             Goal::RequestRefused => "request-refused",
             Goal::NotLinearizable => "not-linearizable",
         }
@@ -146,6 +188,9 @@ impl Goal {
             Goal::NoLeader | Goal::TwoLeaders => model == "raft",
             Goal::NoValueChosen | Goal::TwoValuesChosen => model == "paxos",
             Goal::NoAnomaly => model == "isolation",
+            Goal::NoFalseSuspicion => model == "failure-detector",
+            Goal::ParticipantInDoubt | Goal::AtomicityViolated => model == "twopc",
+            Goal::AllInformed => model == "gossip",
             Goal::RequestRefused => model == "quorum",
             Goal::NotLinearizable => matches!(model, "replication" | "raft" | "quorum"),
         }
@@ -199,6 +244,18 @@ pub enum StepModel {
     Quorum {
         scenario: QuorumScenario,
         interventions: Vec<Intervention<quorum::Node>>,
+    },
+    Twopc {
+        scenario: TwoPcScenario,
+        interventions: Vec<Intervention<twopc::Node>>,
+    },
+    FailureDetector {
+        scenario: FailureDetectorScenario,
+        interventions: Vec<Intervention<failure_detector::Node>>,
+    },
+    Gossip {
+        scenario: GossipScenario,
+        interventions: Vec<Intervention<gossip::Node>>,
     },
 }
 
@@ -282,6 +339,28 @@ impl ResolvedStep {
         }
     }
 
+    /// A gossip step's scenario and interventions (`None` for other models).
+    pub fn gossip(&self) -> Option<(&GossipScenario, &[Intervention<gossip::Node>])> {
+        match &self.run {
+            StepModel::Gossip {
+                scenario,
+                interventions,
+            } => Some((scenario, interventions)),
+            _ => None,
+        }
+    }
+
+    /// A two-phase commit step's scenario and interventions (`None` for other models).
+    pub fn twopc(&self) -> Option<(&TwoPcScenario, &[Intervention<twopc::Node>])> {
+        match &self.run {
+            StepModel::Twopc {
+                scenario,
+                interventions,
+            } => Some((scenario, interventions)),
+            _ => None,
+        }
+    }
+
     /// A quorum step's scenario and interventions (`None` for other models).
     pub fn quorum(&self) -> Option<(&QuorumScenario, &[Intervention<quorum::Node>])> {
         match &self.run {
@@ -294,6 +373,22 @@ impl ResolvedStep {
     }
 
     /// A leaderless step's scenario and interventions (`None` for other models).
+    /// The failure-detection run of a `failure-detector` step.
+    pub fn failure_detector(
+        &self,
+    ) -> Option<(
+        &FailureDetectorScenario,
+        &[Intervention<failure_detector::Node>],
+    )> {
+        match &self.run {
+            StepModel::FailureDetector {
+                scenario,
+                interventions,
+            } => Some((scenario, interventions)),
+            _ => None,
+        }
+    }
+
     pub fn leaderless(&self) -> Option<(&LeaderlessScenario, &[Intervention<leaderless::Node>])> {
         match &self.run {
             StepModel::Leaderless {
@@ -433,12 +528,59 @@ impl Challenge {
         }
     }
 
+    /// Whether a gossip run's analysis (see [`gossip::analysis::analyze`], of the whole
+    /// run) meets the challenge: `all-informed` looks at the run's first update.
+    pub fn met_by_gossip(&self, a: &gossip::analysis::Analysis) -> bool {
+        match self.goal {
+            Goal::AllInformed => {
+                self.nodes.is_none_or(|n| a.n == n)
+                    && self.min_loss.is_none_or(|l| a.loss >= l)
+                    && a.updates.first().is_some_and(|u| {
+                        u.all_round
+                            .is_some_and(|r| self.within_rounds.is_none_or(|w| r <= w))
+                            && self.max_messages.is_none_or(|m| u.messages <= m)
+                    })
+            }
+            _ => false,
+        }
+    }
+
     /// Whether a leaderless run's analysis (see [`leaderless::analysis::analyze`]) meets
     /// the challenge.
+    /// `no-false-suspicion`: φ accrual suspected no node that was up, the run has a real
+    /// crash, and every crash was detected by φ within `within_ms` (when given).
+    pub fn met_by_failure_detector(&self, a: &failure_detector::analysis::Analysis) -> bool {
+        match self.goal {
+            Goal::NoFalseSuspicion => {
+                a.phi_false() == 0
+                    && a.crashes() > 0
+                    && a.phi_detection()
+                        .is_some_and(|d| self.within_ms.is_none_or(|w| d <= w))
+            }
+            _ => false,
+        }
+    }
+
     pub fn met_by_leaderless(&self, a: &leaderless::analysis::Analysis) -> bool {
         match self.goal {
             Goal::LostWrite => !a.lost.is_empty(),
             Goal::CausallyLaterLost => a.lost.iter().any(|l| l.causally_later),
+            _ => false,
+        }
+    }
+
+    /// Whether a two-phase commit run's analysis (see [`twopc::analysis::analyze`]) meets
+    /// the challenge: `participant-in-doubt` — some in-doubt period is still open at the
+    /// analysis's last step (analyse the whole run: the goal is about the end);
+    /// `atomicity-violated` — the monitor found a transaction committed at one participant
+    /// and aborted at another.
+    pub fn met_by_twopc(&self, a: &twopc::analysis::Analysis) -> bool {
+        match self.goal {
+            Goal::ParticipantInDoubt => a.in_doubt.iter().any(|d| d.until_ms.is_none()),
+            Goal::AtomicityViolated => a
+                .violations
+                .iter()
+                .any(|v| v.property == twopc::monitor::Property::AtomicOutcome),
             _ => false,
         }
     }

@@ -25,6 +25,9 @@ use crate::models::txn::script::parse_script;
 use crate::models::{
     clocks, paxos, quorum, raft, Clocks, EngineModel, Leaderless, Paxos, Quorum, Raft, Replication,
 };
+use crate::models::{failure_detector, FailureDetector};
+use crate::models::{gossip, Gossip};
+use crate::models::{twopc, TwoPc};
 use crate::network::Latency;
 use crate::Time;
 use serde::{Deserialize, Serialize};
@@ -333,6 +336,23 @@ pub enum NamedAction {
         node: String,
         value: String,
     },
+    /// Gossip lessons: node `node` makes an update, `key` = `value`.
+    Update {
+        node: String,
+        key: String,
+        value: String,
+    },
+    /// Two-phase commit lessons: the coordinator begins transaction `id` with `writes`
+    /// (`{ at = "shard-a", key = "alice", delta = -100 }`, participants by name).
+    Begin {
+        id: String,
+        writes: Vec<twopc::WriteSpec>,
+    },
+    /// Failure-detector lessons: the monitored `node` freezes for `ms` (a GC pause).
+    Pause {
+        node: String,
+        ms: Time,
+    },
     /// Leaderless lessons: the client reads `key` (every sibling and the version vector);
     /// Raft lessons: the client reads `key` through the leader's log (no `replica`).
     Get {
@@ -396,6 +416,9 @@ impl NamedAction {
             NamedAction::Get { .. } => "get",
             NamedAction::Timeout { .. } => "timeout",
             NamedAction::Propose { .. } => "propose",
+            NamedAction::Pause { .. } => "pause",
+            NamedAction::Begin { .. } => "begin",
+            NamedAction::Update { .. } => "update",
         }
     }
 }
@@ -766,6 +789,101 @@ impl LessonModel for Paxos {
     }
 }
 
+impl LessonModel for Gossip {
+    const ACTIONS: &'static str = "update (node, key, value)";
+    fn model_action(
+        s: &Self::Scenario,
+        a: &NamedAction,
+    ) -> Result<Option<Action<Self::Node>>, String> {
+        let NamedAction::Update { node, key, value } = a else {
+            return Ok(None);
+        };
+        if key.trim().is_empty() {
+            return Err(format!("update at {node}: the key is empty"));
+        }
+        Ok(Some(Action::Command {
+            node: s.node(node)?,
+            command: gossip::Command::Update {
+                key: key.clone(),
+                value: value.clone(),
+            },
+        }))
+    }
+    /// `all-informed` is judged on the whole run (the update may still spread after the
+    /// cursor), whatever `upto` says.
+    fn goal_met(
+        s: &Self::Scenario,
+        c: &Challenge,
+        engine: &Engine<Self::Node>,
+        _upto: Option<usize>,
+    ) -> Option<bool> {
+        let end = engine.trace().len().checked_sub(1);
+        matches!(c.goal, Goal::AllInformed)
+            .then(|| c.met_by_gossip(&gossip::analysis::analyze(s, engine, end)))
+    }
+}
+
+impl LessonModel for FailureDetector {
+    const ACTIONS: &'static str = "pause (node, ms)";
+    fn model_action(
+        s: &Self::Scenario,
+        a: &NamedAction,
+    ) -> Result<Option<Action<Self::Node>>, String> {
+        let NamedAction::Pause { node, ms } = a else {
+            return Ok(None);
+        };
+        let id = s.node(node)?;
+        if id == 0 {
+            return Err(format!(
+                "\"{node}\" is the monitor: only monitored nodes pause"
+            ));
+        }
+        if *ms == 0 {
+            return Err(format!("pause {node}: ms must be positive"));
+        }
+        crate::models::scenario::check_time("pause ms", *ms)?;
+        Ok(Some(Action::Command {
+            node: id,
+            command: failure_detector::Command::Pause { ms: *ms },
+        }))
+    }
+    fn goal_met(
+        _: &Self::Scenario,
+        c: &Challenge,
+        engine: &Engine<Self::Node>,
+        upto: Option<usize>,
+    ) -> Option<bool> {
+        matches!(c.goal, Goal::NoFalseSuspicion)
+            .then(|| c.met_by_failure_detector(&failure_detector::analysis::analyze(engine, upto)))
+    }
+}
+
+impl LessonModel for TwoPc {
+    const ACTIONS: &'static str = "begin (id, writes = [{ at, key, delta }])";
+    fn model_action(
+        s: &Self::Scenario,
+        a: &NamedAction,
+    ) -> Result<Option<Action<Self::Node>>, String> {
+        let NamedAction::Begin { id, writes } = a else {
+            return Ok(None);
+        };
+        Ok(Some(Action::Command {
+            node: 0,
+            command: s.begin(id, writes)?,
+        }))
+    }
+    fn goal_met(
+        _: &Self::Scenario,
+        c: &Challenge,
+        engine: &Engine<Self::Node>,
+        upto: Option<usize>,
+    ) -> Option<bool> {
+        c.goal
+            .applies_to("twopc")
+            .then(|| c.met_by_twopc(&twopc::analysis::analyze(engine, upto)))
+    }
+}
+
 impl LessonModel for Leaderless {
     const ACTIONS: &'static str = "add, remove, get";
     fn model_action(
@@ -950,10 +1068,13 @@ impl Lesson {
             "raft" => self.validate_engine::<Raft>(text),
             "paxos" => self.validate_engine::<Paxos>(text),
             "quorum" => self.validate_engine::<Quorum>(text),
+            "failure-detector" => self.validate_engine::<FailureDetector>(text),
+            "gossip" => self.validate_engine::<Gossip>(text),
+            "twopc" => self.validate_engine::<TwoPc>(text),
             "isolation" => self.validate_isolation(text),
             other => Err(at(
                 1,
-                format!("unknown model \"{other}\": the models are: replication, isolation, clocks, leaderless, raft, paxos, quorum"),
+                format!("unknown model \"{other}\": the models are: replication, isolation, clocks, leaderless, raft, paxos, quorum, failure-detector, gossip, twopc"),
             )),
         }
     }
@@ -1124,7 +1245,7 @@ impl Lesson {
     }
 }
 
-const ALL_GOALS: [Goal; 13] = [
+const ALL_GOALS: &[Goal] = &[
     Goal::RequestRefused,
     Goal::NotLinearizable,
     Goal::StaleRead,
@@ -1138,6 +1259,10 @@ const ALL_GOALS: [Goal; 13] = [
     Goal::NoValueChosen,
     Goal::TwoValuesChosen,
     Goal::NoAnomaly,
+    Goal::NoFalseSuspicion,
+    Goal::AllInformed,
+    Goal::ParticipantInDoubt,
+    Goal::AtomicityViolated,
 ];
 
 fn goal_name(g: Goal) -> &'static str {
@@ -1397,6 +1522,18 @@ pub const BUILT_IN: &[(&str, &str)] = &[
         include_str!("../../../../lessons/version-vectors.toml"),
     ),
     ("paxos.toml", include_str!("../../../../lessons/paxos.toml")),
+    (
+        "gossip.toml",
+        include_str!("../../../../lessons/gossip.toml"),
+    ),
+    (
+        "two-phase-commit.toml",
+        include_str!("../../../../lessons/two-phase-commit.toml"),
+    ),
+    (
+        "failure-detectors.toml",
+        include_str!("../../../../lessons/failure-detectors.toml"),
+    ),
 ];
 
 /// Parses the built-in lessons (sorted by `order`). They are validated by tests.
@@ -1449,6 +1586,27 @@ impl Lesson {
                     "quorum" => {
                         let (scenario, interventions) = self.engine_run::<Quorum>(i)?;
                         StepModel::Quorum {
+                            scenario,
+                            interventions,
+                        }
+                    }
+                    "failure-detector" => {
+                        let (scenario, interventions) = self.engine_run::<FailureDetector>(i)?;
+                        StepModel::FailureDetector {
+                            scenario,
+                            interventions,
+                        }
+                    }
+                    "gossip" => {
+                        let (scenario, interventions) = self.engine_run::<Gossip>(i)?;
+                        StepModel::Gossip {
+                            scenario,
+                            interventions,
+                        }
+                    }
+                    "twopc" => {
+                        let (scenario, interventions) = self.engine_run::<TwoPc>(i)?;
+                        StepModel::Twopc {
                             scenario,
                             interventions,
                         }
@@ -1509,6 +1667,9 @@ impl Lesson {
             "raft" => self.engine_question::<Raft>(i),
             "paxos" => self.engine_question::<Paxos>(i),
             "quorum" => self.engine_question::<Quorum>(i),
+            "failure-detector" => self.engine_question::<FailureDetector>(i),
+            "gossip" => self.engine_question::<Gossip>(i),
+            "twopc" => self.engine_question::<TwoPc>(i),
             _ => self.engine_question::<Replication>(i),
         }
     }

@@ -1,6 +1,8 @@
 //! The protocols Distlab simulates, one module each.
 
 pub mod clocks;
+pub mod failure_detector;
+pub mod gossip;
 pub mod history;
 pub mod leaderless;
 pub mod paxos;
@@ -10,6 +12,7 @@ pub mod raft;
 pub mod replication;
 pub mod scenario;
 pub mod search;
+pub mod twopc;
 pub mod txn;
 
 use crate::engine::{Action, Engine, PhysicalClock, Protocol, Setup};
@@ -104,6 +107,143 @@ pub struct Raft;
 pub struct Paxos;
 /// The Dynamo-style quorum store with a linearizable (ABD) mode ([`quorum`]).
 pub struct Quorum;
+/// Two-phase commit (presumed abort) and three-phase commit ([`twopc`]).
+pub struct TwoPc;
+
+impl EngineModel for TwoPc {
+    type Node = twopc::Node;
+    type Scenario = twopc::TwoPcScenario;
+    type Analysis = twopc::analysis::Analysis;
+    const NAME: &'static str = "twopc";
+    /// Decisions and outcomes, in-doubt periods, lock holds and waiters, transactions
+    /// blocked behind in-doubt locks, the atomicity monitor's violations (one replay).
+    fn analyze(_: &Self::Scenario, e: &Engine<Self::Node>, upto: Option<usize>) -> Self::Analysis {
+        twopc::analysis::analyze(e, upto)
+    }
+    fn setup(s: &Self::Scenario) -> Result<Setup<Self::Node>, String> {
+        s.setup()
+    }
+    fn node(s: &Self::Scenario, name: &str) -> Result<NodeId, String> {
+        s.node(name)
+    }
+    /// `begin` goes to the coordinator, with a valid new id and writes at participants.
+    fn check_intervention(
+        s: &Self::Scenario,
+        iv: &crate::engine::Intervention<Self::Node>,
+    ) -> Result<(), String> {
+        match &iv.action {
+            Action::Command {
+                node,
+                command: twopc::Command::Begin { id, writes },
+            } => twopc::check_begin(s, *node, id, writes),
+            _ => Ok(()),
+        }
+    }
+    /// 1 crash the coordinator, 2 partition a participant from it, 3 heal and restart.
+    fn prepared(
+        s: &Self::Scenario,
+        e: &Engine<Self::Node>,
+        cursor: Option<usize>,
+    ) -> Vec<Prepared<Self::Node>> {
+        prepared::twopc(s, e, cursor)
+    }
+}
+/// Heartbeat failure detection: a fixed timeout and φ accrual side by side
+/// ([`failure_detector`]).
+pub struct FailureDetector;
+
+impl EngineModel for FailureDetector {
+    type Node = failure_detector::Node;
+    type Scenario = failure_detector::FailureDetectorScenario;
+    type Analysis = failure_detector::analysis::Analysis;
+    const NAME: &'static str = "failure-detector";
+    /// φ over time, suspicions (false ones), detection times and the threshold / timeout
+    /// sweeps, from the recorded arrivals.
+    fn analyze(_: &Self::Scenario, e: &Engine<Self::Node>, upto: Option<usize>) -> Self::Analysis {
+        failure_detector::analysis::analyze(e, upto)
+    }
+    fn setup(s: &Self::Scenario) -> Result<Setup<Self::Node>, String> {
+        s.setup()
+    }
+    fn node(s: &Self::Scenario, name: &str) -> Result<NodeId, String> {
+        s.node(name)
+    }
+    /// Pauses go to monitored nodes, last at least 1 ms and at most a simulated hour.
+    fn check_intervention(
+        _: &Self::Scenario,
+        iv: &crate::engine::Intervention<Self::Node>,
+    ) -> Result<(), String> {
+        match &iv.action {
+            Action::Command {
+                node,
+                command: failure_detector::Command::Pause { ms },
+            } => {
+                if *node == 0 {
+                    Err(
+                        "a pause of node 0, which is the monitor; only monitored nodes pause"
+                            .into(),
+                    )
+                } else if *ms == 0 {
+                    Err(format!("a pause of node {node} that lasts 0 ms"))
+                } else {
+                    scenario::check_time("pause ms", *ms)
+                }
+            }
+            _ => Ok(()),
+        }
+    }
+    /// 1 pause a monitored node 300 ms, 2 crash it, 3 restart what is down.
+    fn prepared(
+        _: &Self::Scenario,
+        e: &Engine<Self::Node>,
+        cursor: Option<usize>,
+    ) -> Vec<Prepared<Self::Node>> {
+        failure_detector::prepared(e, cursor)
+    }
+}
+/// Gossip dissemination: push, pull and push-pull anti-entropy ([`gossip`]).
+pub struct Gossip;
+
+impl EngineModel for Gossip {
+    type Node = gossip::Node;
+    type Scenario = gossip::GossipScenario;
+    type Analysis = gossip::analysis::Analysis;
+    const NAME: &'static str = "gossip";
+    /// Each update's spread (round and time each node learnt it, the curve, rounds until
+    /// all live nodes knew it), messages and bytes, and the expected curve and rounds.
+    fn analyze(s: &Self::Scenario, e: &Engine<Self::Node>, upto: Option<usize>) -> Self::Analysis {
+        gossip::analysis::analyze(s, e, upto)
+    }
+    fn setup(s: &Self::Scenario) -> Result<Setup<Self::Node>, String> {
+        s.setup()
+    }
+    fn node(s: &Self::Scenario, name: &str) -> Result<NodeId, String> {
+        s.node(name)
+    }
+    /// An update has a non-empty key.
+    fn check_intervention(
+        _s: &Self::Scenario,
+        iv: &crate::engine::Intervention<Self::Node>,
+    ) -> Result<(), String> {
+        match &iv.action {
+            Action::Command {
+                node,
+                command: gossip::Command::Update { key, .. },
+            } if key.trim().is_empty() => {
+                Err(format!("an update at node {node} with an empty key"))
+            }
+            _ => Ok(()),
+        }
+    }
+    /// 1 crash an informed node, 2 partition the nodes into halves, 3 heal.
+    fn prepared(
+        _: &Self::Scenario,
+        e: &Engine<Self::Node>,
+        cursor: Option<usize>,
+    ) -> Vec<Prepared<Self::Node>> {
+        gossip::prepared(e, cursor)
+    }
+}
 
 impl EngineModel for Quorum {
     type Node = quorum::Node;

@@ -371,3 +371,38 @@ pub fn clocks<P: Protocol>(engine: &Engine<P>, cursor: Option<usize>) -> Vec<Pre
     let label = format!("partition {} | {}", names(engine, &a), names(engine, &b));
     vec![partition(label, vec![a, b]), heal_all(&w)]
 }
+
+/// Two-phase / three-phase commit: 1 crash the coordinator, 2 partition a participant from
+/// the coordinator (one in doubt at the cursor if any — it stays in doubt —, else the last
+/// participant), 3 heal and restart.
+pub fn twopc(
+    s: &super::twopc::TwoPcScenario,
+    engine: &Engine<super::twopc::Node>,
+    cursor: Option<usize>,
+) -> Vec<Prepared<super::twopc::Node>> {
+    use super::twopc::Node;
+    let (_, w) = world_at_cursor(engine, cursor);
+    let coordinator_up = w.up.first() == Some(&true);
+    let crash = crash_or_nothing(
+        coordinator_up.then_some(0),
+        |n| format!("crash the coordinator ({})", name(engine, n)),
+        "nothing to crash: the coordinator is down",
+    );
+    let ids = s.participant_ids();
+    let in_doubt = ids.iter().copied().find(|&p| {
+        matches!(w.nodes.get(p), Some(Node::Participant(x))
+            if x.txns.values().any(|t| t.state.in_doubt()))
+    });
+    let p = in_doubt.or(ids.last().copied()).unwrap_or(1);
+    let rest: Vec<NodeId> = (0..w.nodes.len()).filter(|&x| x != p).collect();
+    let label = format!(
+        "partition {} from the coordinator{}",
+        name(engine, p),
+        if in_doubt.is_some() {
+            " (in doubt)"
+        } else {
+            ""
+        }
+    );
+    vec![crash, partition(label, vec![vec![p], rest]), heal_all(&w)]
+}

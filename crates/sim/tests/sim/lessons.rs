@@ -228,6 +228,26 @@ fn resolved_lessons_round_trip_through_json_as_the_app_reads_them() {
                 assert!(s.replication().is_none() && s.paxos().is_none());
                 continue;
             }
+            if l.model == "twopc" {
+                let (scenario, ivs) = l.engine_run::<distlab_sim::models::TwoPc>(i).unwrap();
+                assert_eq!(s.twopc(), Some((&scenario, &ivs[..])));
+                assert!(s.replication().is_none() && s.paxos().is_none());
+                continue;
+            }
+            if l.model == "gossip" {
+                let (scenario, ivs) = l.engine_run::<distlab_sim::models::Gossip>(i).unwrap();
+                assert_eq!(s.gossip(), Some((&scenario, &ivs[..])));
+                assert!(s.replication().is_none() && s.paxos().is_none());
+                continue;
+            }
+            if l.model == "failure-detector" {
+                let (scenario, ivs) = l
+                    .engine_run::<distlab_sim::models::FailureDetector>(i)
+                    .unwrap();
+                assert_eq!(s.failure_detector(), Some((&scenario, &ivs[..])));
+                assert!(s.replication().is_none() && s.paxos().is_none());
+                continue;
+            }
             // Each resolved step replays the same run, and its cursor is reached.
             let run = l.run_for_step(i).unwrap();
             let (scenario, interventions) = s.replication().expect("a replication step");

@@ -108,6 +108,7 @@ fn every_lesson_step_round_trips() {
         all::<models::Raft>(),
         all::<models::Paxos>(),
         all::<models::Quorum>(),
+        all::<models::TwoPc>(),
     ];
     assert!(
         counts.iter().all(|&n| n > 0),

@@ -82,6 +82,8 @@ step_runs!(models::Leaderless, Leaderless);
 step_runs!(models::Raft, Raft);
 step_runs!(models::Paxos, Paxos);
 step_runs!(models::Quorum, Quorum);
+step_runs!(models::TwoPc, Twopc);
+step_runs!(models::FailureDetector, FailureDetector);
 
 /// A fault as drawn: raw numbers reduced modulo the run's node count when applied, so
 /// every drawn value fits every run and shrinks well.
