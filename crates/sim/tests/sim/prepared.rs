@@ -333,6 +333,22 @@ fn prepared_failures_do_what_they_say_at_every_lesson_step() {
         assert!(all[0].label.starts_with("partition"));
         check_effects(&e, c, &all);
     }
+    generic_steps::<models::TwoPc>();
+    generic_steps::<models::FailureDetector>();
+    generic_steps::<models::Gossip>();
+}
+
+/// Every lesson step of `M`, at its own cursor: the prepared failures exist, are the
+/// same when asked twice, and do what their labels say ([`check_effects`]).
+fn generic_steps<M: StepRuns>() {
+    for (s, ivs, until, name) in M::steps() {
+        let e = Engine::new(M::setup(&s).unwrap(), ivs);
+        let c = until.cursor(&e).unwrap_or_else(|m| panic!("{name}: {m}"));
+        let all = M::prepared(&s, &e, c);
+        assert!(!all.is_empty(), "{}: {name} has prepared failures", M::NAME);
+        assert_eq!(all, M::prepared(&s, &e, c), "deterministic");
+        check_effects(&e, c, &all);
+    }
 }
 
 /// In the leader-crash preset, at a time the preset says a leader is elected, key 1

@@ -89,6 +89,21 @@ proptest! {
     fn quorum_runs_round_trip(pick in any::<usize>(), raw in faults(4, 1_500), c in any::<u16>()) {
         round_trip::<models::Quorum>(pick, &raw, c);
     }
+
+    #[test]
+    fn twopc_runs_round_trip(pick in any::<usize>(), raw in faults(4, 600), c in any::<u16>()) {
+        round_trip::<models::TwoPc>(pick, &raw, c);
+    }
+
+    #[test]
+    fn failure_detector_runs_round_trip(pick in any::<usize>(), raw in faults(4, 4_000), c in any::<u16>()) {
+        round_trip::<models::FailureDetector>(pick, &raw, c);
+    }
+
+    #[test]
+    fn gossip_runs_round_trip(pick in any::<usize>(), raw in faults(4, 1_500), c in any::<u16>()) {
+        round_trip::<models::Gossip>(pick, &raw, c);
+    }
 }
 
 /// Every lesson step of every model, once, without faults.
@@ -109,6 +124,8 @@ fn every_lesson_step_round_trips() {
         all::<models::Paxos>(),
         all::<models::Quorum>(),
         all::<models::TwoPc>(),
+        all::<models::FailureDetector>(),
+        all::<models::Gossip>(),
     ];
     assert!(
         counts.iter().all(|&n| n > 0),
@@ -139,6 +156,9 @@ fn open_everywhere(link: &RunLink) {
     open::<models::Raft>(link);
     open::<models::Paxos>(link);
     open::<models::Quorum>(link);
+    open::<models::TwoPc>(link);
+    open::<models::FailureDetector>(link);
+    open::<models::Gossip>(link);
     let _ = link.isolation_parts();
 }
 
@@ -308,6 +328,21 @@ proptest! {
     #[test]
     fn edited_quorum_links_never_panic(pick in any::<usize>(), e in prop::collection::vec(edit(), 1..4)) {
         edited_link_never_panics::<models::Quorum>(pick, &e);
+    }
+
+    #[test]
+    fn edited_twopc_links_never_panic(pick in any::<usize>(), e in prop::collection::vec(edit(), 1..4)) {
+        edited_link_never_panics::<models::TwoPc>(pick, &e);
+    }
+
+    #[test]
+    fn edited_failure_detector_links_never_panic(pick in any::<usize>(), e in prop::collection::vec(edit(), 1..4)) {
+        edited_link_never_panics::<models::FailureDetector>(pick, &e);
+    }
+
+    #[test]
+    fn edited_gossip_links_never_panic(pick in any::<usize>(), e in prop::collection::vec(edit(), 1..4)) {
+        edited_link_never_panics::<models::Gossip>(pick, &e);
     }
 }
 

@@ -84,6 +84,7 @@ step_runs!(models::Paxos, Paxos);
 step_runs!(models::Quorum, Quorum);
 step_runs!(models::TwoPc, Twopc);
 step_runs!(models::FailureDetector, FailureDetector);
+step_runs!(models::Gossip, Gossip);
 
 /// A fault as drawn: raw numbers reduced modulo the run's node count when applied, so
 /// every drawn value fits every run and shrinks well.
