@@ -25,6 +25,7 @@
 //! (unknown lesson, step out of range, unreadable file, invalid arguments).
 //! All times printed are simulated milliseconds, except the benchmark's wall-clock ones.
 
+mod actions;
 mod check;
 mod clocks;
 mod raft;

@@ -136,56 +136,24 @@ fn found_text(f: &Found) -> String {
 }
 
 fn describe(a: &distlab_sim::Action<Node>, names: &[String]) -> String {
-    use distlab_sim::Action;
-    let n = |i: &usize| {
-        names
-            .get(*i)
-            .cloned()
-            .unwrap_or_else(|| format!("node {i}"))
-    };
-    match a {
-        Action::Crash { node } => format!("crash {}", n(node)),
-        Action::Restart { node } => format!("restart {}", n(node)),
-        Action::Partition { groups } => format!(
-            "partition {}",
-            groups
-                .iter()
-                .map(|g| format!("{{{}}}", g.iter().map(n).collect::<Vec<_>>().join(", ")))
-                .collect::<Vec<_>>()
-                .join(" | ")
-        ),
-        Action::Heal => "heal the partition".into(),
-        Action::CutLink { a, b } => format!("cut {} – {}", n(a), n(b)),
-        Action::RestoreLink { a, b } => format!("restore {} – {}", n(a), n(b)),
-        Action::SetLinkDelay {
-            a,
-            b,
-            latency: Some(l),
-        } => {
+    use distlab_sim::Describe;
+    crate::actions::describe(
+        a,
+        names,
+        |client, request| {
             format!(
-                "slow {} – {} to {}–{} ms",
-                n(a),
-                n(b),
-                l.base_ms,
-                l.base_ms + l.jitter_ms
+                "{}: {}",
+                crate::actions::name(names, client),
+                request.label()
             )
-        }
-        Action::SetLinkDelay {
-            a,
-            b,
-            latency: None,
-        } => {
-            format!("{} – {} back to normal", n(a), n(b))
-        }
-        Action::DropMessage { id } => format!("drop message #{id}"),
-        Action::Request {
-            client, request, ..
-        } => {
-            use distlab_sim::Describe;
-            format!("{}: {}", n(client), request.label())
-        }
-        Action::Command { node, .. } => format!("{}: election timeout now", n(node)),
-    }
+        },
+        |node, _| {
+            format!(
+                "{}: election timeout now",
+                crate::actions::name(names, node)
+            )
+        },
+    )
 }
 
 /// Runs `raft replay FILE`: exit 0 when the run violates nothing, 1 when it does (each

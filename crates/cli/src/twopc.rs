@@ -10,7 +10,7 @@ use distlab_sim::engine::Intervention;
 use distlab_sim::models::twopc::explore::{explore as search, ExploreConfig, Found, Report};
 use distlab_sim::models::twopc::monitor::run_checked;
 use distlab_sim::models::twopc::{Broken, CommitProtocol, Node, TwoPcScenario};
-use distlab_sim::{Action, Describe};
+use distlab_sim::{Action, Describe, NodeId};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 use std::path::Path;
@@ -168,54 +168,21 @@ fn found_text(f: &Found) -> String {
 }
 
 fn describe(a: &Action<Node>, names: &[String]) -> String {
-    let n = |i: &usize| {
-        names
-            .get(*i)
-            .cloned()
-            .unwrap_or_else(|| format!("node {i}"))
-    };
-    match a {
-        Action::Crash { node } => format!("crash {}", n(node)),
-        Action::Restart { node } => format!("restart {}", n(node)),
-        Action::Partition { groups } => format!(
-            "partition {}",
-            groups
-                .iter()
-                .map(|g| format!("{{{}}}", g.iter().map(n).collect::<Vec<_>>().join(", ")))
-                .collect::<Vec<_>>()
-                .join(" | ")
-        ),
-        Action::Heal => "heal the partition".into(),
-        Action::CutLink { a, b } => format!("cut {} – {}", n(a), n(b)),
-        Action::RestoreLink { a, b } => format!("restore {} – {}", n(a), n(b)),
-        Action::SetLinkDelay {
-            a,
-            b,
-            latency: Some(l),
-        } => format!(
-            "slow {} – {} to {}–{} ms",
-            n(a),
-            n(b),
-            l.base_ms,
-            l.base_ms + l.jitter_ms
-        ),
-        Action::SetLinkDelay {
-            a,
-            b,
-            latency: None,
-        } => format!("{} – {} back to normal", n(a), n(b)),
-        Action::DropMessage { id } => format!("drop message #{id}"),
-        Action::Request { request, .. } => request.label(),
-        Action::Command { node, command } => {
+    let n = |i: NodeId| crate::actions::name(names, i);
+    crate::actions::describe(
+        a,
+        names,
+        |_, request| request.label(),
+        |node, command| {
             let distlab_sim::models::twopc::Command::Begin { id, writes } = command;
             let ws = writes
                 .iter()
-                .map(|w| format!("{} {:+} at {}", w.key, w.delta, n(&w.participant)))
+                .map(|w| format!("{} {:+} at {}", w.key, w.delta, n(w.participant)))
                 .collect::<Vec<_>>()
                 .join(", ");
             format!("{}: begin {id} ({ws})", n(node))
-        }
-    }
+        },
+    )
 }
 
 /// Runs `twopc replay FILE`: exit 0 when the run violates nothing, 1 when it does (each
