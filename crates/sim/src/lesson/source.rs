@@ -994,6 +994,19 @@ fn line_of(text: &str, offset: usize) -> usize {
     line.min(text.lines().count().max(1))
 }
 
+/// The line of the top-level key `key` (`model = "raft"`, before the first table header),
+/// or 1 when it is not found (e.g. written as a dotted or quoted key).
+fn top_level_line(text: &str, key: &str) -> usize {
+    text.lines()
+        .take_while(|l| !l.trim_start().starts_with('['))
+        .position(|l| {
+            l.trim_start()
+                .strip_prefix(key)
+                .is_some_and(|rest| rest.trim_start().starts_with('='))
+        })
+        .map_or(1, |i| i + 1)
+}
+
 /// The line of the `n`-th `[[step]]` header (0-based), or 0.
 fn step_line(text: &str, n: usize) -> usize {
     let mut seen = 0;
@@ -1051,7 +1064,7 @@ impl Lesson {
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         {
             return Err(at(
-                1,
+                top_level_line(text, "id"),
                 format!(
                     "id \"{}\" must be lowercase letters, digits and '-'",
                     self.id
@@ -1073,7 +1086,7 @@ impl Lesson {
             "twopc" => self.validate_engine::<TwoPc>(text),
             "isolation" => self.validate_isolation(text),
             other => Err(at(
-                1,
+                top_level_line(text, "model"),
                 format!("unknown model \"{other}\": the models are: replication, isolation, clocks, leaderless, raft, paxos, quorum, failure-detector, gossip, twopc"),
             )),
         }

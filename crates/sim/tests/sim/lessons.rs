@@ -179,6 +179,24 @@ fn lesson_errors_name_the_line() {
         e.message.contains("no operation labelled \"carol-read\""),
         "{e}"
     );
+    // Top-level keys are placed at their own line, whatever comes before them.
+    for (key, bad) in [("model", "teleportation"), ("id", "Bad Id")] {
+        let (_, text) = BUILT_IN
+            .iter()
+            .find(|(_, t)| !t.starts_with(key))
+            .expect("a lesson with comments or other keys first");
+        let line = text
+            .lines()
+            .position(|l| l.starts_with(&format!("{key} = ")))
+            .unwrap()
+            + 1;
+        assert!(line > 1);
+        let mut lines: Vec<String> = text.lines().map(String::from).collect();
+        lines[line - 1] = format!("{key} = \"{bad}\"");
+        let e = Lesson::parse(&lines.join("\n")).unwrap_err();
+        assert!(e.message.contains(bad), "{e}");
+        assert_eq!(e.line, line, "{key}: {e}");
+    }
 }
 
 #[test]
