@@ -84,18 +84,30 @@ pub fn href_for(link: &RunLink, code: &str) -> String {
             );
         }
     }
+    // The run's own preset when it names a known one (never a path from the file).
+    let own = |ids: &[&str]| {
+        link.preset
+            .as_deref()
+            .filter(|p| ids.contains(p))
+            .map(str::to_string)
+    };
     match link.model.as_str() {
         "replication" => {
-            let preset = distlab_sim::models::replication::presets::presets()
-                .into_iter()
-                .next()
-                .map_or(String::new(), |p| p.id.to_string());
+            let presets = distlab_sim::models::replication::presets::presets();
+            let ids: Vec<&str> = presets.iter().map(|p| p.id).collect();
+            let preset = own(&ids)
+                .or_else(|| ids.first().map(|p| p.to_string()))
+                .unwrap_or_default();
             format!("/lab/{preset}?run={code}")
         }
         "isolation" => {
-            let preset = distlab_sim::models::txn::presets::PRESETS
-                .first()
-                .map_or("", |p| p.id);
+            let ids: Vec<&str> = distlab_sim::models::txn::presets::PRESETS
+                .iter()
+                .map(|p| p.id)
+                .collect();
+            let preset = own(&ids)
+                .or_else(|| ids.first().map(|p| p.to_string()))
+                .unwrap_or_default();
             let (level, line) = IsolationRun::of_link(link)
                 .map(|(r, line)| (distlab_sim::share::isolation_key(r.level), line))
                 .unwrap_or(("rc", Some(0)));
@@ -775,5 +787,29 @@ mod tests {
         .link(Some(1));
         assert!(href_for(&iso, "C").ends_with("?level=rr&line=1&run=C"));
         assert!(check_run(&iso).is_ok());
+    }
+
+    #[test]
+    fn a_run_reopens_in_its_own_preset_and_only_a_known_one() {
+        let all = distlab_sim::models::replication::presets::presets();
+        let p = all.last().unwrap();
+        assert_ne!(p.id, all[0].id, "at least two presets");
+        let mut link = RunLink::of::<Replication>(&p.scenario, &p.interventions, None);
+        link.preset = Some(p.id.to_string());
+        let back = RunLink::from_json(&link.to_json()).unwrap();
+        assert_eq!(href_for(&back, "C"), format!("/lab/{}?run=C", p.id));
+        for bad in ["//evil.example", "../saved", "no-such-preset"] {
+            link.preset = Some(bad.into());
+            assert_eq!(href_for(&link, "C"), format!("/lab/{}?run=C", all[0].id));
+        }
+        let last = distlab_sim::models::txn::presets::PRESETS.last().unwrap();
+        let mut iso = IsolationRun {
+            script: "T1: BEGIN;".into(),
+            level: distlab_sim::models::txn::ast::IsolationLevel::RepeatableRead,
+            compare: None,
+        }
+        .link(Some(1));
+        iso.preset = Some(last.id.to_string());
+        assert!(href_for(&iso, "C").starts_with(&format!("/isolation/{}?level=rr", last.id)));
     }
 }

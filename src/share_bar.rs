@@ -38,6 +38,8 @@ pub struct Place {
     pub lesson: Option<String>,
     /// The lesson step, 1-based.
     pub step: Option<usize>,
+    /// The lab preset, for a page that is not a lesson (`RunLink::preset`).
+    pub preset: Option<String>,
 }
 
 impl Place {
@@ -50,10 +52,12 @@ impl Place {
             file: format!("distlab-{id}-step{step}"),
             lesson: Some(id.to_string()),
             step: Some(step),
+            preset: None,
         }
     }
 
-    /// Any other page (a free lab, the isolation lab): `path?query`.
+    /// Any other page (a free lab, the isolation lab): `path?query`; `slug` is the lab
+    /// preset's id.
     pub fn page(path: &str, query: &str, title: &str, slug: &str) -> Place {
         Place {
             path: path.to_string(),
@@ -62,6 +66,7 @@ impl Place {
             file: format!("distlab-{slug}"),
             lesson: None,
             step: None,
+            preset: Some(slug.to_string()),
         }
     }
 
@@ -78,6 +83,7 @@ impl Place {
     pub fn stamp(&self, mut link: RunLink) -> RunLink {
         link.lesson = self.lesson.clone();
         link.step = self.step;
+        link.preset = self.preset.clone();
         link
     }
 }
@@ -782,6 +788,12 @@ mod tests {
         );
         assert_eq!(stamped.lesson.as_deref(), Some("leader-election"));
         assert_eq!(stamped.step, Some(3));
+        assert_eq!(stamped.preset, None);
+        let in_lab = lab.stamp(stamped);
+        assert_eq!(
+            (in_lab.lesson, in_lab.step, in_lab.preset.as_deref()),
+            (None, None, Some("async"))
+        );
     }
 
     #[test]

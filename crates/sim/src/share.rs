@@ -50,6 +50,12 @@ pub struct RunLink {
     /// The lesson step, 1-based as in `?step=N`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub step: Option<usize>,
+    /// The lab preset the run was made in, by id, for runs made outside a lesson (the
+    /// free lab's `/lab/<preset>`, the isolation lab's `/isolation/<preset>`), so a run
+    /// file reopens on its own page. Absent in links written before it existed; readers
+    /// use it only when it names a preset they know.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preset: Option<String>,
     /// The model's scenario (`EngineModel::Scenario` as JSON; includes its seed).
     pub scenario: serde_json::Value,
     /// Every intervention of the run, in order (`Vec<Intervention<_>>` as JSON).
@@ -129,6 +135,7 @@ impl RunLink {
             model: M::NAME.to_string(),
             lesson: None,
             step: None,
+            preset: None,
             scenario: serde_json::to_value(scenario).unwrap_or(serde_json::Value::Null),
             interventions: serde_json::to_value(interventions)
                 .unwrap_or(serde_json::Value::Array(vec![])),
@@ -314,6 +321,7 @@ impl RunLink {
             model: ISOLATION.to_string(),
             lesson: None,
             step: None,
+            preset: None,
             scenario: serde_json::json!({ "script": script, "level": level }),
             interventions: serde_json::Value::Array(Vec::new()),
             cursor: Some(line),
