@@ -65,8 +65,9 @@ fn summary(a: &Analysis) -> String {
     )
 }
 
-/// The φ plot of the whole run with the cursor at `cursor_ms`.
-fn phi_plot(a: &Analysis, cursor_ms: f64) -> impl IntoView {
+/// The φ plot of the whole run, with a cursor line that follows `cursor_ms` (ms) on its
+/// own: the plot is built once per run, not once per animation frame.
+fn phi_plot(a: &Analysis, cursor_ms: Signal<f64>) -> impl IntoView {
     let end = a.end.max(1) as f64;
     let top = y_max(a.threshold);
     let x = move |t: f64| LEFT + (t / end) * (W - LEFT - RIGHT);
@@ -155,7 +156,7 @@ fn phi_plot(a: &Analysis, cursor_ms: f64) -> impl IntoView {
         .map(|p| view! { <text class="fd-tick" x=LEFT - 4.0 y=y(p) + 4.0 text-anchor="end">{format!("{p}")}</text> })
         .collect_view();
     let th = y(a.threshold);
-    let cx = x(cursor_ms.clamp(0.0, end));
+    let cx = move || x(cursor_ms.get().clamp(0.0, end));
     let label = format!("φ plot: {}", summary(a));
     view! {
         <svg class="fd-plot" role="img" aria-label=label viewBox=format!("0 0 {W} {H}") preserveAspectRatio="xMidYMid meet"
@@ -334,8 +335,8 @@ pub fn FailureDetectorLesson(lesson: ResolvedLesson) -> impl IntoView {
         lab.engine
             .with(|e| analyze(e, e.trace().len().checked_sub(1)))
     });
-    let cursor_ms = move || lab.display_time.get();
-    let plot = move || whole.with(|a| phi_plot(a, cursor_ms()));
+    let cursor_ms = Signal::derive(move || lab.display_time.get());
+    let plot = move || whole.with(|a| phi_plot(a, cursor_ms));
     let text_summary = move || whole.with(summary);
     let views = Memo::new(move |_| {
         let step = lab.panel_step.get();
